@@ -1,0 +1,111 @@
+#include "consensus/types.h"
+
+namespace hotbft {
+namespace {
+
+Result<Hash32> ReadHash(CanonicalReader& r) {
+  auto b = r.Fixed(Hash32::kSize);
+  if (!b.ok()) return b.status();
+  return Hash32::FromBytes(*b);
+}
+
+}  // namespace
+
+void VoteData::Encode(CanonicalWriter& w) const {
+  w.U64(epoch).Fixed(block_id.view()).U64(height).U64(round).Fixed(parent_id.view()).U64(
+      parent_round);
+}
+
+Result<VoteData> VoteData::Decode(CanonicalReader& r) {
+  VoteData v;
+  auto epoch = r.U64();
+  if (!epoch.ok()) return epoch.status();
+  v.epoch = *epoch;
+  auto block_id = ReadHash(r);
+  if (!block_id.ok()) return block_id.status();
+  v.block_id = *block_id;
+  auto height = r.U64();
+  if (!height.ok()) return height.status();
+  v.height = *height;
+  auto round = r.U64();
+  if (!round.ok()) return round.status();
+  v.round = *round;
+  auto parent_id = ReadHash(r);
+  if (!parent_id.ok()) return parent_id.status();
+  v.parent_id = *parent_id;
+  auto parent_round = r.U64();
+  if (!parent_round.ok()) return parent_round.status();
+  v.parent_round = *parent_round;
+  return v;
+}
+
+Hash32 VoteData::SigningDigest(std::string_view chain_id) const {
+  CanonicalWriter w;
+  Encode(w);
+  return DomainDigest(Domain::kVote, chain_id, w.bytes());
+}
+
+void TimeoutData::Encode(CanonicalWriter& w) const { w.U64(epoch).U64(round).U64(high_qc_round); }
+
+Result<TimeoutData> TimeoutData::Decode(CanonicalReader& r) {
+  TimeoutData t;
+  auto epoch = r.U64();
+  if (!epoch.ok()) return epoch.status();
+  auto round = r.U64();
+  if (!round.ok()) return round.status();
+  auto high = r.U64();
+  if (!high.ok()) return high.status();
+  t.epoch = *epoch;
+  t.round = *round;
+  t.high_qc_round = *high;
+  return t;
+}
+
+Hash32 TimeoutData::SigningDigest(std::string_view chain_id) const {
+  CanonicalWriter w;
+  Encode(w);
+  return DomainDigest(Domain::kTimeout, chain_id, w.bytes());
+}
+
+void QC::Encode(CanonicalWriter& w) const {
+  vote_data.Encode(w);
+  w.Var(signers.bytes());
+  w.U32(static_cast<uint32_t>(signatures.size()));
+  for (const Signature& s : signatures) w.Fixed(s.view());
+}
+
+void BlockHeader::Encode(CanonicalWriter& w) const {
+  w.U64(epoch).U64(height).U64(round).Fixed(parent_id.view()).Fixed(payload_hash.view());
+  w.U32(proposer);
+  justify.Encode(w);
+  w.U64(exec_height).Var(app_hash).U64(timestamp_ms);
+}
+
+Hash32 BlockHeader::Id(std::string_view chain_id) const {
+  CanonicalWriter w;
+  Encode(w);
+  return DomainDigest(Domain::kBlockHeader, chain_id, w.bytes());
+}
+
+Hash32 PayloadHash(std::string_view chain_id, const std::vector<Bytes>& txs,
+                   const std::vector<Bytes>& evidence_canonical) {
+  CanonicalWriter w;
+  w.U32(static_cast<uint32_t>(txs.size()));
+  for (const Bytes& tx : txs) w.Var(tx);
+  w.U32(static_cast<uint32_t>(evidence_canonical.size()));
+  for (const Bytes& e : evidence_canonical) w.Var(e);
+  return DomainDigest(Domain::kPayload, chain_id, w.bytes());
+}
+
+Hash32 ProposalDigest(std::string_view chain_id, const Hash32& block_id) {
+  return DomainDigest(Domain::kProposal, chain_id, block_id.view());
+}
+
+Hash32 HandshakeDigest(std::string_view chain_id, const Hash32& challenge,
+                       const PublicKey& signer_key, const PublicKey& receiver_key) {
+  CanonicalWriter w;
+  w.Fixed(challenge.view()).Fixed(signer_key.view()).Fixed(receiver_key.view());
+  return DomainDigest(Domain::kHandshake, chain_id, w.bytes());
+}
+
+}  // namespace hotbft
