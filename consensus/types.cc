@@ -1,5 +1,7 @@
 #include "consensus/types.h"
 
+#include <algorithm>
+
 namespace hotbft {
 namespace {
 
@@ -12,8 +14,12 @@ Result<Hash32> ReadHash(CanonicalReader& r) {
 }  // namespace
 
 void VoteData::Encode(CanonicalWriter& w) const {
-  w.U64(epoch).Fixed(block_id.view()).U64(height).U64(round).Fixed(parent_id.view()).U64(
-      parent_round);
+  w.U64(epoch)
+      .Fixed(block_id.view())
+      .U64(height)
+      .U64(round)
+      .Fixed(parent_id.view())
+      .U64(parent_round);
 }
 
 Result<VoteData> VoteData::Decode(CanonicalReader& r) {
@@ -45,7 +51,9 @@ Hash32 VoteData::SigningDigest(std::string_view chain_id) const {
   return DomainDigest(Domain::kVote, chain_id, w.bytes());
 }
 
-void TimeoutData::Encode(CanonicalWriter& w) const { w.U64(epoch).U64(round).U64(high_qc_round); }
+void TimeoutData::Encode(CanonicalWriter& w) const {
+  w.U64(epoch).U64(round).U64(high_qc_round);
+}
 
 Result<TimeoutData> TimeoutData::Decode(CanonicalReader& r) {
   TimeoutData t;
@@ -72,6 +80,22 @@ void QC::Encode(CanonicalWriter& w) const {
   w.Var(signers.bytes());
   w.U32(static_cast<uint32_t>(signatures.size()));
   for (const Signature& s : signatures) w.Fixed(s.view());
+}
+
+Round TC::MaxHighQcRound() const {
+  HOTBFT_ASSERT(!high_qc_rounds.empty());
+  Round max = 0;
+  for (Round r : high_qc_rounds) max = std::max(max, r);
+  return max;
+}
+
+void TC::Encode(CanonicalWriter& w) const {
+  HOTBFT_ASSERT(high_qc_rounds.size() == signatures.size());
+  w.U64(epoch).U64(round).Var(signers.bytes());
+  w.U32(static_cast<uint32_t>(signatures.size()));
+  for (size_t i = 0; i < signatures.size(); ++i) {
+    w.U64(high_qc_rounds[i]).Fixed(signatures[i].view());
+  }
 }
 
 void BlockHeader::Encode(CanonicalWriter& w) const {

@@ -5,7 +5,10 @@
 // protobuf bytes.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "crypto/canonical.h"
@@ -55,6 +58,21 @@ struct QC {
   bool operator==(const QC&) const = default;
 };
 
+// A timeout certificate: 2f+1 validators timed out `round`, each signing its own
+// TimeoutData{epoch, round, high_qc_round}.
+struct TC {
+  Epoch epoch = 0;
+  Round round = 0;
+  SignerBitmap signers;
+  std::vector<Round> high_qc_rounds;  // one per signer, ascending signer order
+  std::vector<Signature> signatures;  // one per signer, ascending signer order
+
+  // The highest high-QC round any signer reported. REQUIRES: at least one signer.
+  Round MaxHighQcRound() const;
+  void Encode(CanonicalWriter& w) const;
+  bool operator==(const TC&) const = default;
+};
+
 struct BlockHeader {
   Epoch epoch = 0;
   Height height = 0;
@@ -72,6 +90,41 @@ struct BlockHeader {
   // signs this id (Domain::kProposal).
   Hash32 Id(std::string_view chain_id) const;
   bool operator==(const BlockHeader&) const = default;
+};
+
+struct Payload {
+  std::vector<Bytes> txs;
+  std::vector<Bytes> evidence;  // canonical encodings of evidence carried in the block
+  bool operator==(const Payload&) const = default;
+};
+
+// A block: its header, its payload (shared, immutable) and its id, computed once.
+struct Block {
+  BlockHeader header;
+  std::shared_ptr<const Payload> payload;
+  Hash32 id;
+};
+
+struct Vote {
+  VoteData data;
+  uint32_t voter = 0;
+  Signature signature;
+  bool operator==(const Vote&) const = default;
+};
+
+struct Proposal {
+  std::shared_ptr<const Block> block;
+  std::optional<TC> tc;  // TC(round - 1) when round != justify.round + 1
+  Signature signature;   // over ProposalDigest(block id)
+};
+
+struct Timeout {
+  TimeoutData data;
+  uint32_t sender = 0;
+  Signature signature;
+  QC high_qc;                  // high_qc.vote_data.round == data.high_qc_round
+  std::optional<Vote> vote;    // the sender's vote in data.round, if any
+  std::variant<QC, TC> entry;  // the certificate that put the sender in data.round
 };
 
 // The payload hash over the block's transactions and the canonical encodings of the

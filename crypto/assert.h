@@ -8,16 +8,16 @@ namespace hotbft::detail {
 [[noreturn]] void AssertFail(const char* condition, const char* file, int line, const char* msg);
 }  // namespace hotbft::detail
 
-#define HOTBFT_ASSERT(cond)                                                       \
-  do {                                                                            \
-    if (!(cond)) [[unlikely]] {                                                   \
-      ::hotbft::detail::AssertFail(#cond, __FILE__, __LINE__, nullptr);           \
-    }                                                                             \
+#define HOTBFT_ASSERT(cond)                                             \
+  do {                                                                  \
+    if (!(cond)) [[unlikely]] {                                         \
+      ::hotbft::detail::AssertFail(#cond, __FILE__, __LINE__, nullptr); \
+    }                                                                   \
   } while (0)
 
-#define HOTBFT_ASSERT_MSG(cond, msg)                                              \
-  do {                                                                            \
-    if (!(cond)) [[unlikely]] {                                                   \
-      ::hotbft::detail::AssertFail(#cond, __FILE__, __LINE__, (msg));             \
-    }                                                                             \
+#define HOTBFT_ASSERT_MSG(cond, msg)                                  \
+  do {                                                                \
+    if (!(cond)) [[unlikely]] {                                       \
+      ::hotbft::detail::AssertFail(#cond, __FILE__, __LINE__, (msg)); \
+    }                                                                 \
   } while (0)

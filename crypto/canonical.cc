@@ -63,7 +63,9 @@ Result<uint64_t> CanonicalReader::U64() {
   return v;
 }
 
-Result<ByteView> CanonicalReader::Fixed(size_t n) { return Take(n); }
+Result<ByteView> CanonicalReader::Fixed(size_t n) {
+  return Take(n);
+}
 
 Result<ByteView> CanonicalReader::Var(size_t max_len) {
   auto len = U32();

@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "crypto/batch_verifier.h"
+
 namespace hotbft {
 
 Result<SignerBitmap> SignerBitmap::FromBytes(ByteView bytes, uint32_t n) {
@@ -60,8 +62,8 @@ Status QuorumCertBuilder::Add(const PublicKey& signer, const Signature& signatur
     return Status::InvalidArgument("signer " + signer.hex() + " is not a validator");
   }
   if (bitmap_.Test(*index)) {
-    return Status::InvalidArgument("duplicate signer: validator " + std::to_string(*index) +
-                                   " (" + signer.hex() + ") already signed");
+    return Status::InvalidArgument("duplicate signer: validator " + std::to_string(*index) + " (" +
+                                   signer.hex() + ") already signed");
   }
   if (!verifier_.Verify(signer, digest_, signature)) {
     return Status::InvalidArgument("bad signature from validator " + std::to_string(*index) +
@@ -74,10 +76,9 @@ Status QuorumCertBuilder::Add(const PublicKey& signer, const Signature& signatur
 
 Result<QuorumCert> QuorumCertBuilder::Build() const {
   if (!HasQuorum()) {
-    return Status::FailedPrecondition("quorum certificate needs " +
-                                      std::to_string(validators_.quorum()) + " signers of " +
-                                      std::to_string(validators_.size()) + ", have " +
-                                      std::to_string(count()));
+    return Status::FailedPrecondition(
+        "quorum certificate needs " + std::to_string(validators_.quorum()) + " signers of " +
+        std::to_string(validators_.size()) + ", have " + std::to_string(count()));
   }
   QuorumCert cert{digest_, bitmap_, {}};
   for (ValidatorIndex i : bitmap_.Indexes()) cert.signatures.push_back(by_index_[i]);
@@ -89,9 +90,9 @@ Status VerifySigners(const ValidatorSet& validators, const Verifier& verifier,
                      const std::vector<Signature>& signatures, const BatchVerifier* batch) {
   if (signers.n() != validators.size()) {
     return Status::InvalidArgument("signer bitmap is for " + std::to_string(signers.n()) +
-                                   " validators, the set has " +
-                                   std::to_string(validators.size()));
+                                   " validators, the set has " + std::to_string(validators.size()));
   }
+  HOTBFT_ASSERT(batch == nullptr || batch->verifier().scheme() == verifier.scheme());
   const std::vector<ValidatorIndex> indexes = signers.Indexes();
   if (signatures.size() != indexes.size() || digests.size() != indexes.size()) {
     return Status::InvalidArgument("certificate has " + std::to_string(indexes.size()) +
@@ -101,9 +102,8 @@ Status VerifySigners(const ValidatorSet& validators, const Verifier& verifier,
   }
   if (indexes.size() < validators.quorum()) {
     return Status::InvalidArgument("certificate has " + std::to_string(indexes.size()) +
-                                   " signers; a quorum of " +
-                                   std::to_string(validators.size()) + " validators needs " +
-                                   std::to_string(validators.quorum()));
+                                   " signers; a quorum of " + std::to_string(validators.size()) +
+                                   " validators needs " + std::to_string(validators.quorum()));
   }
   std::vector<VerifyItem> items;
   items.reserve(indexes.size());

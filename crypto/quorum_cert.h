@@ -7,10 +7,11 @@
 
 #include <vector>
 
-#include "crypto/batch_verifier.h"
 #include "crypto/validator_set.h"
 
 namespace hotbft {
+
+class BatchVerifier;
 
 // A set of validator indexes in [0, n), as bits. Bit i is byte i / 8, mask 1 << (i % 8).
 class SignerBitmap {

@@ -1,10 +1,9 @@
 #include "crypto/schnorr.h"
 
+#include <openssl/crypto.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
-
-#include <openssl/crypto.h>
 
 #include "crypto/random.h"
 
@@ -58,8 +57,8 @@ Result<Signature> Sign(const SecretKey& secret, const Hash32& message,
     return Status::InvalidArgument("secret key is not a valid secp256k1 key (zero or >= n)");
   }
   Signature sig;
-  if (secp256k1_schnorrsig_sign32(Context(), sig.bytes.data(), message.bytes.data(),
-                                  &guard.keypair, aux_rand.data()) != 1) {
+  if (secp256k1_schnorrsig_sign32(Context(), sig.bytes.data(), message.bytes.data(), &guard.keypair,
+                                  aux_rand.data()) != 1) {
     return Status::Internal("secp256k1_schnorrsig_sign32 failed");
   }
   return sig;

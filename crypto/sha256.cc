@@ -23,7 +23,9 @@ Sha256Hasher::Sha256Hasher() : state_(std::make_unique<State>()) {
   HOTBFT_ASSERT(EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) == 1);
 }
 
-Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(state_->ctx); }
+Sha256Hasher::~Sha256Hasher() {
+  EVP_MD_CTX_free(state_->ctx);
+}
 
 void Sha256Hasher::Update(ByteView data) {
   HOTBFT_ASSERT(EVP_DigestUpdate(state_->ctx, data.data(), data.size()) == 1);

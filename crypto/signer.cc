@@ -23,7 +23,9 @@ Result<SignatureScheme> SchemeFromName(std::string_view name) {
                                  "'; expected 'secp256k1-schnorr-bip340'");
 }
 
-SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+SecretKey::~SecretKey() {
+  OPENSSL_cleanse(bytes_.data(), bytes_.size());
+}
 SecretKey::SecretKey(SecretKey&& other) noexcept : bytes_(other.bytes_) {
   OPENSSL_cleanse(other.bytes_.data(), other.bytes_.size());
 }

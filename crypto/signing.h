@@ -15,10 +15,10 @@ namespace hotbft {
 
 enum class Domain : uint8_t {
   // Signed.
-  kVote,        // VoteData
-  kTimeout,     // TimeoutData
-  kProposal,    // the block id
-  kHandshake,   // a peer's challenge, answered to prove key ownership
+  kVote,       // VoteData
+  kTimeout,    // TimeoutData
+  kProposal,   // the block id
+  kHandshake,  // a peer's challenge, answered to prove key ownership
   // Hashed only (the hash is then committed to by something signed).
   kBlockHeader,  // block id = tagged hash of the canonical header
   kPayload,      // payload hash = tagged hash of the canonical payload

@@ -19,11 +19,11 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,   // malformed input: bad encoding, wrong length, bad signature
-    kNotFound,          // a lookup found nothing
-    kCorruption,        // stored data does not decode or fails a check
-    kIoError,           // the OS or a library reported an I/O failure
-    kPermissionDenied,  // e.g. a key file readable by others
+    kInvalidArgument,     // malformed input: bad encoding, wrong length, bad signature
+    kNotFound,            // a lookup found nothing
+    kCorruption,          // stored data does not decode or fails a check
+    kIoError,             // the OS or a library reported an I/O failure
+    kPermissionDenied,    // e.g. a key file readable by others
     kFailedPrecondition,  // the operation is not allowed in the current state
     kResourceExhausted,   // a bound was hit (queue full, mempool full)
     kUnauthenticated,     // an unknown or unverifiable peer
@@ -33,18 +33,24 @@ class Status {
   Status() = default;  // OK
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
-  static Status PermissionDenied(std::string msg) { return {Code::kPermissionDenied, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {Code::kPermissionDenied, std::move(msg)};
+  }
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
   static Status ResourceExhausted(std::string msg) {
     return {Code::kResourceExhausted, std::move(msg)};
   }
-  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
@@ -69,7 +75,7 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     HOTBFT_ASSERT(!status_.ok());
   }
@@ -103,8 +109,8 @@ class [[nodiscard]] Result {
 }  // namespace hotbft
 
 // Returns the Status of an expression from the enclosing function if it is not OK.
-#define HOTBFT_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::hotbft::Status _hotbft_status = (expr);   \
+#define HOTBFT_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::hotbft::Status _hotbft_status = (expr);        \
     if (!_hotbft_status.ok()) return _hotbft_status; \
   } while (0)

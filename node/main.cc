@@ -14,8 +14,7 @@ int Keygen(const hotbft::node::KeygenOptions& options) {
     std::fprintf(stderr, "hotbft keygen: %s\n", result.status().ToString().c_str());
     return 1;
   }
-  std::printf("wrote %s (mode 0600)\npublic key: %s\n", options.out_path.c_str(),
-              result->c_str());
+  std::printf("wrote %s (mode 0600)\npublic key: %s\n", options.out_path.c_str(), result->c_str());
   return 0;
 }
 
@@ -31,8 +30,7 @@ int main(int argc, char** argv) {
   hotbft::node::KeygenOptions keygen;
   CLI::App* keygen_cmd =
       app.add_subcommand("keygen", "Generate a secp256k1 BIP-340 key file (JSON, mode 0600)");
-  keygen_cmd->add_option("--out,-o", keygen.out_path, "Path of the key file to write")
-      ->required();
+  keygen_cmd->add_option("--out,-o", keygen.out_path, "Path of the key file to write")->required();
   keygen_cmd->add_flag("--force", keygen.overwrite, "Overwrite an existing key file");
 
   CLI11_PARSE(app, argc, argv);
