@@ -26,12 +26,6 @@ const secp256k1_context* Context() {
   return ctx;
 }
 
-// Wipes a keypair on scope exit.
-struct KeypairGuard {
-  secp256k1_keypair keypair;
-  ~KeypairGuard() { OPENSSL_cleanse(&keypair, sizeof(keypair)); }
-};
-
 }  // namespace
 
 bool IsValidSecretKey(const std::array<uint8_t, 32>& secret) {
@@ -39,29 +33,57 @@ bool IsValidSecretKey(const std::array<uint8_t, 32>& secret) {
 }
 
 Result<PublicKey> PublicKeyOf(const SecretKey& secret) {
-  KeypairGuard guard;
-  if (secp256k1_keypair_create(Context(), &guard.keypair, secret.bytes().data()) != 1) {
+  Result<SigningKey> key = SigningKey::Create(secret);
+  if (!key.ok()) return key.status();
+  return key->public_key();
+}
+
+static_assert(sizeof(secp256k1_keypair) == 96, "SigningKey stores a secp256k1_keypair");
+
+Result<SigningKey> SigningKey::Create(const SecretKey& secret) {
+  SigningKey key;
+  auto* keypair = reinterpret_cast<secp256k1_keypair*>(key.keypair_.data());
+  if (secp256k1_keypair_create(Context(), keypair, secret.bytes().data()) != 1) {
     return Status::InvalidArgument("secret key is not a valid secp256k1 key (zero or >= n)");
   }
   secp256k1_xonly_pubkey xonly;
-  HOTBFT_ASSERT(secp256k1_keypair_xonly_pub(Context(), &xonly, nullptr, &guard.keypair) == 1);
-  PublicKey out;
-  HOTBFT_ASSERT(secp256k1_xonly_pubkey_serialize(Context(), out.bytes.data(), &xonly) == 1);
-  return out;
+  HOTBFT_ASSERT(secp256k1_keypair_xonly_pub(Context(), &xonly, nullptr, keypair) == 1);
+  HOTBFT_ASSERT(secp256k1_xonly_pubkey_serialize(Context(), key.public_key_.bytes.data(), &xonly) ==
+                1);
+  return key;
+}
+
+SigningKey::~SigningKey() {
+  OPENSSL_cleanse(keypair_.data(), keypair_.size());
+}
+
+SigningKey::SigningKey(SigningKey&& other) noexcept
+    : keypair_(other.keypair_), public_key_(other.public_key_) {
+  OPENSSL_cleanse(other.keypair_.data(), other.keypair_.size());
+}
+
+SigningKey& SigningKey::operator=(SigningKey&& other) noexcept {
+  if (this != &other) {
+    keypair_ = other.keypair_;
+    public_key_ = other.public_key_;
+    OPENSSL_cleanse(other.keypair_.data(), other.keypair_.size());
+  }
+  return *this;
+}
+
+Signature SigningKey::Sign(const Hash32& message, const std::array<uint8_t, 32>& aux_rand) const {
+  Signature sig;
+  const auto* keypair = reinterpret_cast<const secp256k1_keypair*>(keypair_.data());
+  HOTBFT_ASSERT(secp256k1_schnorrsig_sign32(Context(), sig.bytes.data(), message.bytes.data(),
+                                            keypair, aux_rand.data()) == 1);
+  return sig;
 }
 
 Result<Signature> Sign(const SecretKey& secret, const Hash32& message,
                        const std::array<uint8_t, 32>& aux_rand) {
-  KeypairGuard guard;
-  if (secp256k1_keypair_create(Context(), &guard.keypair, secret.bytes().data()) != 1) {
-    return Status::InvalidArgument("secret key is not a valid secp256k1 key (zero or >= n)");
-  }
-  Signature sig;
-  if (secp256k1_schnorrsig_sign32(Context(), sig.bytes.data(), message.bytes.data(), &guard.keypair,
-                                  aux_rand.data()) != 1) {
-    return Status::Internal("secp256k1_schnorrsig_sign32 failed");
-  }
-  return sig;
+  Result<SigningKey> key = SigningKey::Create(secret);
+  if (!key.ok()) return key.status();
+  return key->Sign(message, aux_rand);
 }
 
 bool Verify(ByteView public_key, ByteView message, ByteView signature) {

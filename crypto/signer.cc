@@ -89,21 +89,18 @@ class TestOnlyKeyedHashVerifier final : public Verifier {
 // ---- BIP-340 Schnorr ----
 class SchnorrSigner final : public Signer {
  public:
-  SchnorrSigner(SecretKey secret, PublicKey key, std::unique_ptr<RandomSource> rng)
-      : secret_(std::move(secret)), key_(key), rng_(std::move(rng)) {}
+  SchnorrSigner(schnorr::SigningKey key, std::unique_ptr<RandomSource> rng)
+      : key_(std::move(key)), rng_(std::move(rng)) {}
   SignatureScheme scheme() const override { return SignatureScheme::kSchnorrBip340; }
-  const PublicKey& public_key() const override { return key_; }
+  const PublicKey& public_key() const override { return key_.public_key(); }
   Signature Sign(const Hash32& digest) override {
     std::array<uint8_t, 32> aux_rand;
     rng_->Fill(aux_rand);
-    Result<Signature> sig = schnorr::Sign(secret_, digest, aux_rand);
-    HOTBFT_ASSERT(sig.ok());  // the key was validated at construction
-    return *sig;
+    return key_.Sign(digest, aux_rand);
   }
 
  private:
-  SecretKey secret_;
-  PublicKey key_;
+  schnorr::SigningKey key_;
   std::unique_ptr<RandomSource> rng_;
 };
 
@@ -139,10 +136,10 @@ Result<std::unique_ptr<Signer>> MakeSigner(SignatureScheme scheme, SecretKey sec
   if (scheme == SignatureScheme::kTestOnlyKeyedHash) {
     return std::unique_ptr<Signer>(std::make_unique<TestOnlyKeyedHashSigner>(secret));
   }
-  Result<PublicKey> key = schnorr::PublicKeyOf(secret);
+  Result<schnorr::SigningKey> key = schnorr::SigningKey::Create(secret);
   if (!key.ok()) return key.status();
   return std::unique_ptr<Signer>(
-      std::make_unique<SchnorrSigner>(std::move(secret), *key, std::move(rng)));
+      std::make_unique<SchnorrSigner>(std::move(key).value(), std::move(rng)));
 }
 
 const Verifier& VerifierFor(SignatureScheme scheme) {
