@@ -121,6 +121,28 @@ Hash32 PayloadHash(std::string_view chain_id, const std::vector<Bytes>& txs,
   return DomainDigest(Domain::kPayload, chain_id, w.bytes());
 }
 
+std::shared_ptr<const Block> MakeGenesisBlock(std::string_view chain_id, Epoch epoch,
+                                              uint32_t validators) {
+  auto block = std::make_shared<Block>();
+  block->payload = std::make_shared<const Payload>();
+  BlockHeader& h = block->header;
+  h.epoch = epoch;
+  h.payload_hash = PayloadHash(chain_id, {}, {});
+  h.justify.vote_data.epoch = epoch;
+  h.justify.signers = SignerBitmap(validators);
+  block->id = h.Id(chain_id);
+  return block;
+}
+
+QC MakeGenesisQC(const Block& genesis) {
+  HOTBFT_ASSERT(genesis.header.height == 0);
+  HOTBFT_ASSERT(genesis.header.round == 0);
+  QC qc;
+  qc.vote_data = VoteData{genesis.header.epoch, genesis.id, 0, 0, Hash32{}, 0};
+  qc.signers = genesis.header.justify.signers;  // empty bitmap for the same set
+  return qc;
+}
+
 Hash32 ProposalDigest(std::string_view chain_id, const Hash32& block_id) {
   return DomainDigest(Domain::kProposal, chain_id, block_id.view());
 }

@@ -132,6 +132,15 @@ struct Timeout {
 Hash32 PayloadHash(std::string_view chain_id, const std::vector<Bytes>& txs,
                    const std::vector<Bytes>& evidence_canonical);
 
+// The genesis block of `chain_id` at `epoch` for a set of `validators`: height 0, round 0,
+// an empty payload, and a justify QC with no signers over all-zero vote data.
+std::shared_ptr<const Block> MakeGenesisBlock(std::string_view chain_id, Epoch epoch,
+                                              uint32_t validators);
+
+// The genesis QC: certifies the genesis block by definition (round 0, no signers). The
+// only QC of round 0 that is valid.
+QC MakeGenesisQC(const Block& genesis);
+
 // The digest a proposer signs for block `block_id`.
 Hash32 ProposalDigest(std::string_view chain_id, const Hash32& block_id);
 
