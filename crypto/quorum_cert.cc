@@ -74,6 +74,21 @@ Status QuorumCertBuilder::Add(const PublicKey& signer, const Signature& signatur
   return Status::Ok();
 }
 
+Status QuorumCertBuilder::AddVerified(ValidatorIndex signer, const Signature& signature) {
+  if (signer >= validators_.size()) {
+    return Status::InvalidArgument("signer index " + std::to_string(signer) +
+                                   " is not a validator (set of " +
+                                   std::to_string(validators_.size()) + ")");
+  }
+  if (bitmap_.Test(signer)) {
+    return Status::InvalidArgument("duplicate signer: validator " + std::to_string(signer) +
+                                   " already signed");
+  }
+  bitmap_.Set(signer);
+  by_index_[signer] = signature;
+  return Status::Ok();
+}
+
 Result<QuorumCert> QuorumCertBuilder::Build() const {
   if (!HasQuorum()) {
     return Status::FailedPrecondition(

@@ -54,6 +54,10 @@ class QuorumCertBuilder {
   // added, and a signature that does not verify over this builder's digest.
   Status Add(const PublicKey& signer, const Signature& signature);
 
+  // Adds a signature the caller has already verified over this builder's digest (e.g. in
+  // a batch). Rejects an index outside the set and a duplicate signer.
+  Status AddVerified(ValidatorIndex signer, const Signature& signature);
+
   uint32_t count() const { return bitmap_.Count(); }
   bool HasQuorum() const { return count() >= validators_.quorum(); }
   // The certificate; fails with fewer than quorum() signers.

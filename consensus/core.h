@@ -1,0 +1,134 @@
+// Core: chained HotStuff (3-chain, LibraBFT/DiemBFT v3 style) with a timeout-certificate
+// pacemaker, as a pure, deterministic state machine.
+//
+// Inputs are the On* calls; each returns the actions the driver must carry out, in
+// order. No I/O, clock or randomness inside: time arrives as `now_ms` with every input,
+// signing randomness lives in the SafetyRules' signer. The same core runs in the node,
+// the simulator and unit tests.
+//
+// Ordering contract (persist, then send): a PersistAction is emitted before any
+// message that depends on it, and such messages are held by the core until
+// OnPersisted(token) returns them. The driver may carry out everything else at once.
+//
+// Every message is checked before use (structure, signer, signatures, certificates,
+// the protocol's well-formedness rules); a rejected one is dropped and counted by reason
+// in counters(). Not thread-safe: one consensus thread owns a Core.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/block_tree.h"
+#include "consensus/collectors.h"
+#include "consensus/leader_election.h"
+#include "consensus/messages.h"
+#include "consensus/safety_rules.h"
+
+namespace hotbft {
+
+struct CoreConfig {
+  std::string chain_id;
+  Epoch epoch = 0;
+  // Round deadline: base * factor ^ min(exponent_max, max(0, r - committed_round - 3)).
+  uint64_t round_timeout_base_ms = 1000;
+  double round_timeout_factor = 1.2;
+  uint32_t round_timeout_exponent_max = 6;
+  // When nothing waits to commit, a leader with an empty mempool waits this long for
+  // transactions before proposing an empty block. Must be below the base timeout.
+  uint64_t empty_block_interval_ms = 500;
+  // A proposal's timestamp may be at most this far ahead of the receiver's clock.
+  uint64_t clock_drift_ms_max = 500;
+  uint64_t payload_bytes_max = 4 << 20;
+  uint32_t payload_txs_max = 10'000;
+  // Ancestors asked for per block fetch.
+  uint32_t sync_ancestors_max = 64;
+  // Votes and timeouts for rounds further ahead than this are dropped (certificates,
+  // which are verified, may move a validator any distance).
+  Round rounds_ahead_max = 100;
+  // Proposals waiting for a missing ancestor.
+  size_t pending_proposals_max = 16;
+
+  // The longest round deadline: base * factor ^ exponent_max.
+  uint64_t RoundTimeoutMaxMs() const;
+};
+
+// What a validator recovers from storage on restart.
+struct RecoveryState {
+  std::optional<SafetyData> safety;   // nullopt: SafetyRules refuses to sign (see there)
+  std::shared_ptr<const Block> root;  // the committed tip (genesis on a new chain)
+  QC root_qc;                         // certifies `root`
+  std::vector<std::shared_ptr<const Block>> blocks;  // uncommitted blocks, any order
+  std::optional<QC> high_qc;
+  std::optional<TC> high_tc;
+};
+
+// Why a message was dropped.
+enum class DropReason : uint8_t {
+  kWrongEpoch,
+  kBadSignature,
+  kInvalidQC,
+  kInvalidTC,
+  kMalformed,  // breaks a well-formedness rule (heights, rounds, parents, payload)
+  kWrongLeader,
+  kStaleRound,      // for a round already passed (harmless; counted for insight)
+  kFarFutureRound,  // beyond rounds_ahead_max
+  kUnsafe,          // SafetyRules refused to vote
+  kBadTimestamp,
+  kUnknownBlock,  // a sync response block nobody asked for, or unverifiable
+  kTooManyPending,
+  kCount,
+};
+std::string_view DropReasonName(DropReason reason);
+
+struct CoreCounters {
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
+  uint64_t proposals_sent = 0;
+  uint64_t votes_sent = 0;
+  uint64_t timeouts_sent = 0;
+  uint64_t qcs_formed = 0;
+  uint64_t tcs_formed = 0;
+  uint64_t blocks_committed = 0;
+  uint64_t block_requests_sent = 0;
+  uint64_t equivocations_seen = 0;
+};
+
+class Core {
+ public:
+  // `self` is this validator's index; `validators`, `verifier` and `election` must outlive
+  // the core. REQUIRES: recovery.root and recovery.root_qc agree.
+  Core(CoreConfig config, uint32_t self, const ValidatorSet& validators, const Verifier& verifier,
+       const LeaderElection& election, std::unique_ptr<SafetyRules> safety_rules,
+       RecoveryState recovery);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Enters the first round (after recovery: max(high QC, high TC round) + 1).
+  std::vector<Action> Start(uint64_t now_ms);
+  std::vector<Action> OnMessage(uint32_t from, const Message& message, uint64_t now_ms);
+  std::vector<Action> OnTick(uint64_t now_ms);
+  // The mempool's answer to RequestPayloadAction for `round`.
+  std::vector<Action> OnPayloadReady(Round round, std::shared_ptr<const Payload> payload,
+                                     uint64_t now_ms);
+  // Storage made PersistAction `token` durable.
+  std::vector<Action> OnPersisted(uint64_t token, uint64_t now_ms);
+  // The mempool went from empty to non-empty.
+  std::vector<Action> OnTxsAvailable(uint64_t now_ms);
+
+  Round current_round() const;
+  Height committed_height() const;
+  const BlockTree& tree() const;
+  const CoreCounters& counters() const;
+  const SafetyRules& safety_rules() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotbft

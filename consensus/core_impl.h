@@ -1,0 +1,147 @@
+// Core::Impl, shared by the core_*.cc files. Private to consensus/.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "consensus/core.h"
+
+namespace hotbft {
+
+class Core::Impl {
+ public:
+  Impl(CoreConfig config, uint32_t self, const ValidatorSet& validators, const Verifier& verifier,
+       const LeaderElection& election, std::unique_ptr<SafetyRules> safety_rules,
+       RecoveryState recovery);
+
+  // Inputs (see core.h). Each runs a handler, then Finish() collects the actions.
+  std::vector<Action> Start(uint64_t now_ms);
+  std::vector<Action> OnMessage(uint32_t from, const Message& message, uint64_t now_ms);
+  std::vector<Action> OnTick(uint64_t now_ms);
+  std::vector<Action> OnPayloadReady(Round round, std::shared_ptr<const Payload> payload,
+                                     uint64_t now_ms);
+  std::vector<Action> OnPersisted(uint64_t token, uint64_t now_ms);
+  std::vector<Action> OnTxsAvailable(uint64_t now_ms);
+
+  Round current_round() const { return round_; }
+  const BlockTree& tree() const { return tree_; }
+  const CoreCounters& counters() const { return counters_; }
+  const SafetyRules& safety_rules() const { return *safety_; }
+
+ private:
+  // Bounds on state kept for block fetching.
+  static constexpr size_t kFetchedBlocksMax = 1'024;
+  static constexpr size_t kMissingBlocksMax = 64;
+  static constexpr size_t kPendingQCsMax = 64;
+  static constexpr size_t kVerifiedCacheMax = 1'024;
+
+  struct Missing {
+    uint64_t last_request_ms = 0;
+    uint32_t attempts = 0;
+    uint32_t peer = 0;
+  };
+
+  // ---- core.cc: rounds, pacemaker, votes, timeouts ----
+  void Begin(uint64_t now_ms);
+  std::vector<Action> Finish();
+  void EnterRound(Round round, std::variant<QC, TC> entry);
+  uint64_t RoundDurationMs(Round round) const;
+  void LocalTimeout();
+  void ProcessQC(const QC& qc, uint32_t from);
+  void ProcessTC(const TC& tc);
+  void HandleVote(uint32_t from, const Vote& vote);
+  void HandleTimeout(uint32_t from, const Timeout& timeout);
+  void CountVote(const Vote& vote);
+  void InsertQCIntoTree(const QC& qc);
+  void EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, const QC& proof);
+  void Drop(DropReason reason);
+  void SendTo(uint32_t to, Message message, bool after_persist);
+  void Broadcast(Message message, bool after_persist);
+  uint64_t NextDeadlineMs() const;
+
+  // ---- core_proposal.cc: proposing and voting ----
+  void MaybeRequestPayload();
+  void Propose(std::shared_ptr<const Payload> payload);
+  void HandleProposal(uint32_t from, const Proposal& proposal);
+  Status CheckProposalShape(const Proposal& proposal, const Block& parent) const;
+  void VoteFor(const std::shared_ptr<const Block>& block);
+
+  // ---- core_sync.cc: fetching missing blocks ----
+  void RequestBlock(const Hash32& id, uint32_t peer);
+  void RetryMissing();
+  void HandleBlockRequest(uint32_t from, const BlockRequest& request);
+  void HandleBlockResponse(uint32_t from, const BlockResponse& response);
+  void ConnectFetched();
+  void OnBlockInserted(const std::shared_ptr<const Block>& block);
+
+  // ---- core_verify.cc: checks of untrusted input ----
+  Status VerifyQC(const QC& qc);
+  Status VerifyTC(const TC& tc);
+  bool VerifyVoteSignature(const Vote& vote) const;
+  bool VerifyCert(const std::variant<QC, TC>& cert, DropReason* reason);
+  void Remember(const Hash32& verified_key);
+  static Round CertRound(const std::variant<QC, TC>& cert);
+
+  const CoreConfig config_;
+  const uint32_t self_;
+  const ValidatorSet& validators_;
+  const Verifier& verifier_;
+  const LeaderElection& election_;
+  std::unique_ptr<SafetyRules> safety_;
+  const QC genesis_qc_;
+
+  BlockTree tree_;
+  VoteCollector votes_;
+  TimeoutCollector timeouts_;
+  CoreCounters counters_;
+
+  // Commits decided before a restart but not yet durable; emitted by Start().
+  std::vector<std::shared_ptr<const Block>> recovered_commits_;
+  std::optional<QC> recovered_commit_proof_;
+
+  // Pacemaker.
+  Round round_ = 0;
+  std::variant<QC, TC> round_entry_;
+  uint64_t round_start_ms_ = 0;
+  uint64_t round_deadline_ms_ = 0;
+  bool timed_out_ = false;
+  std::optional<TC> high_tc_;
+
+  // Proposer.
+  Round payload_requested_round_ = 0;
+  bool waiting_for_txs_ = false;
+
+  // Fetching.
+  std::map<Hash32, Missing> missing_;
+  std::map<Hash32, std::shared_ptr<const Block>> fetched_;  // authenticated, not yet connected
+  std::map<Hash32, std::vector<std::pair<uint32_t, Proposal>>> pending_proposals_;
+  std::map<Hash32, QC> pending_qcs_;  // verified QCs whose block is missing
+
+  // Verified certificates (hash of the canonical encoding), FIFO-bounded.
+  std::unordered_set<Hash32, Hash32Hasher> verified_;
+  std::deque<Hash32> verified_order_;
+
+  // Persist, then send.
+  uint64_t now_ms_ = 0;
+  uint64_t next_token_ = 1;
+  bool safety_dirty_ = false;
+  bool high_qc_dirty_ = false;
+  bool high_tc_dirty_ = false;
+  bool root_dirty_ = false;
+  std::vector<std::shared_ptr<const Block>> unpersisted_blocks_;
+  std::vector<Action> held_;  // released by OnPersisted of this input's token
+  std::vector<Vote> held_local_votes_;
+  std::vector<Timeout> held_local_timeouts_;
+  struct Held {
+    std::vector<Action> actions;
+    std::vector<Vote> local_votes;
+    std::vector<Timeout> local_timeouts;
+  };
+  std::map<uint64_t, Held> waiting_persist_;
+  std::vector<Action> out_;
+  uint64_t last_deadline_sent_ms_ = 0;
+};
+
+}  // namespace hotbft

@@ -1,0 +1,337 @@
+// Core: driven by hand through its inputs. A tiny in-order cluster (instant delivery,
+// instant persistence) checks the happy path; single-core tests check the pacemaker,
+// round jumps, persist-then-send ordering and restart.
+#include "consensus/core.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "tests/consensus/fixtures.h"
+
+namespace hotbft {
+namespace {
+
+using testing::Fixture;
+using testing::kChainId;
+
+CoreConfig TestConfig() {
+  CoreConfig c;
+  c.chain_id = kChainId;
+  c.round_timeout_base_ms = 1000;
+  c.round_timeout_factor = 2.0;
+  c.round_timeout_exponent_max = 3;
+  c.empty_block_interval_ms = 100;
+  return c;
+}
+
+template <typename T>
+std::vector<T> Collect(const std::vector<Action>& actions) {
+  std::vector<T> out;
+  for (const Action& a : actions) {
+    if (auto* t = std::get_if<T>(&a)) out.push_back(*t);
+  }
+  return out;
+}
+
+// N cores with instant delivery and persistence, processed in FIFO order.
+class Cluster {
+ public:
+  explicit Cluster(uint32_t n) : fx_(n), election_(n) {
+    for (uint32_t i = 0; i < n; ++i) cores_.push_back(MakeCore(i, std::nullopt));
+  }
+
+  std::unique_ptr<Core> MakeCore(uint32_t i, std::optional<SafetyData> safety) {
+    auto rules =
+        std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(i, 1000 + i), i, kChainId, safety);
+    if (!rules->initialized()) rules->InitializeFresh(0);
+    RecoveryState rec;
+    rec.root = fx_.genesis();
+    rec.root_qc = fx_.genesis_qc();
+    return std::make_unique<Core>(TestConfig(), i, fx_.validators(), fx_.verifier(), election_,
+                                  std::move(rules), std::move(rec));
+  }
+
+  void Start() {
+    for (uint32_t i = 0; i < cores_.size(); ++i) Apply(i, cores_[i]->Start(now_));
+    Run();
+  }
+
+  // Carries out actions; messages are queued, persistence completes at once.
+  void Apply(uint32_t i, const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+      if (auto* s = std::get_if<SendAction>(&a)) queue_.push_back({i, s->to, s->message});
+      if (auto* b = std::get_if<BroadcastAction>(&a)) {
+        for (uint32_t j = 0; j < cores_.size(); ++j) {
+          if (j != i) queue_.push_back({i, j, b->message});
+        }
+      }
+      if (auto* p = std::get_if<PersistAction>(&a)) persisted_.push_back({i, p->token});
+      if (auto* r = std::get_if<RequestPayloadAction>(&a)) {
+        auto payload = std::make_shared<Payload>();
+        if (!pending_txs_.empty()) {
+          payload->txs = pending_txs_;
+          pending_txs_.clear();
+        }
+        payloads_.push_back({i, r->round, payload});
+      }
+      if (auto* c = std::get_if<CommitAction>(&a)) {
+        for (const auto& block : c->blocks) commits_[i].push_back(block);
+      }
+    }
+  }
+
+  // Delivers until quiet or `steps` run out.
+  void Run(size_t steps = 10'000) {
+    while (steps-- > 0) {
+      if (!persisted_.empty()) {
+        auto [i, token] = persisted_.front();
+        persisted_.pop_front();
+        Apply(i, cores_[i]->OnPersisted(token, now_));
+      } else if (!payloads_.empty()) {
+        auto [i, round, payload] = payloads_.front();
+        payloads_.pop_front();
+        Apply(i, cores_[i]->OnPayloadReady(round, payload, now_));
+      } else if (!queue_.empty()) {
+        auto [from, to, msg] = queue_.front();
+        queue_.pop_front();
+        Apply(to, cores_[to]->OnMessage(from, msg, now_));
+      } else {
+        return;
+      }
+    }
+  }
+
+  void Tick(uint64_t now) {
+    now_ = now;
+    for (uint32_t i = 0; i < cores_.size(); ++i) Apply(i, cores_[i]->OnTick(now_));
+    Run();
+  }
+
+  Fixture fx_;
+  RoundRobinElection election_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  struct Msg {
+    uint32_t from, to;
+    Message message;
+  };
+  std::deque<Msg> queue_;
+  std::deque<std::pair<uint32_t, uint64_t>> persisted_;
+  struct PayloadRequest {
+    uint32_t node;
+    Round round;
+    std::shared_ptr<const Payload> payload;
+  };
+  std::deque<PayloadRequest> payloads_;
+  std::vector<Bytes> pending_txs_;
+  std::map<uint32_t, std::vector<std::shared_ptr<const Block>>> commits_;
+  uint64_t now_ = 1;
+};
+
+TEST(CoreCluster, CommitsATransactionOnEveryValidator) {
+  Cluster c(4);
+  c.pending_txs_ = {{'a'}, {'b'}};
+  c.Start();
+  // Past the empty-block interval, leaders propose; the non-empty block then commits
+  // within three more rounds without further traffic.
+  for (uint64_t t = 200; t <= 2000; t += 100) c.Tick(t);
+  for (uint32_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE("validator " + std::to_string(i));
+    ASSERT_FALSE(c.commits_[i].empty());
+    bool found = false;
+    for (const auto& b : c.commits_[i]) {
+      if (!b->payload->txs.empty()) found = true;
+    }
+    EXPECT_TRUE(found);
+    EXPECT_EQ(c.commits_[i].front()->header.height, 1u);
+  }
+  // Agreement on the common prefix.
+  for (size_t h = 0; h < c.commits_[0].size() && h < c.commits_[1].size(); ++h) {
+    EXPECT_EQ(c.commits_[0][h]->id, c.commits_[1][h]->id);
+  }
+}
+
+TEST(CoreCluster, OneCrashedValidatorDoesNotStopCommits) {
+  Cluster c(4);
+  c.Start();
+  const Height before = c.cores_[0]->committed_height();
+  // Validator 3 is silent from now on: drop everything to and from it.
+  for (uint64_t t = 200; t <= 30'000; t += 100) {
+    c.now_ = t;
+    for (uint32_t i = 0; i < 3; ++i) c.Apply(i, c.cores_[i]->OnTick(t));
+    for (size_t steps = 0; steps < 10'000; ++steps) {
+      std::erase_if(c.queue_, [](const auto& m) { return m.to == 3 || m.from == 3; });
+      if (c.persisted_.empty() && c.payloads_.empty() && c.queue_.empty()) break;
+      c.Run(1);
+    }
+  }
+  for (uint32_t i = 0; i < 3; ++i) {
+    const auto& k = c.cores_[i]->counters();
+    std::string drops;
+    for (size_t r = 0; r < k.dropped.size(); ++r) {
+      if (k.dropped[r]) {
+        drops += std::string(DropReasonName(static_cast<DropReason>(r))) + "=" +
+                 std::to_string(k.dropped[r]) + " ";
+      }
+    }
+    SCOPED_TRACE("validator " + std::to_string(i) + " round " +
+                 std::to_string(c.cores_[i]->current_round()) + " tcs " +
+                 std::to_string(k.tcs_formed) + " qcs " + std::to_string(k.qcs_formed) +
+                 " timeouts " + std::to_string(k.timeouts_sent) + " drops " + drops);
+    EXPECT_GT(c.cores_[i]->committed_height(), before + 3);
+  }
+  EXPECT_GT(c.cores_[0]->counters().tcs_formed + c.cores_[1]->counters().tcs_formed, 0u);
+}
+
+// ---- Single core ----
+
+class SingleCore : public ::testing::Test {
+ protected:
+  SingleCore() : fx_(4), election_(4) {}
+
+  std::unique_ptr<Core> Make(uint32_t self, RecoveryState rec, std::optional<SafetyData> safety,
+                             bool init = true) {
+    auto rules = std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(self, 7), self, kChainId,
+                                               std::move(safety));
+    if (init && !rules->initialized()) rules->InitializeFresh(0);
+    if (!rec.root) {
+      rec.root = fx_.genesis();
+      rec.root_qc = fx_.genesis_qc();
+    }
+    return std::make_unique<Core>(TestConfig(), self, fx_.validators(), fx_.verifier(), election_,
+                                  std::move(rules), std::move(rec));
+  }
+
+  Fixture fx_;
+  RoundRobinElection election_;
+};
+
+TEST_F(SingleCore, RoundDeadlinesBackOffExponentially) {
+  auto core = Make(3, {}, std::nullopt);  // not the leader of rounds 1..2
+  auto actions = core->Start(0);
+  auto deadlines = Collect<SetDeadlineAction>(actions);
+  ASSERT_EQ(deadlines.size(), 1u);
+  EXPECT_EQ(deadlines[0].at_ms, 1000u);  // round 1: base
+  // Timeouts from the others carry TCs that move rounds on; each round's deadline is
+  // base * 2 ^ min(3, r - committed_round - 3).
+  uint64_t now = 1000;
+  std::vector<uint64_t> durations;
+  for (Round r = 1; r <= 8; ++r) {
+    TC tc = fx_.MakeTC(r, 0);
+    Timeout t;
+    t.data = TimeoutData{0, r + 1, 0};
+    t.sender = 0;
+    t.signature = fx_.signer(0).Sign(t.data.SigningDigest(kChainId));
+    t.high_qc = fx_.genesis_qc();
+    t.entry = tc;
+    auto out = core->OnMessage(0, t, now);
+    EXPECT_EQ(core->current_round(), r + 1) << "round after TC(" << r << ")";
+    auto d = Collect<SetDeadlineAction>(out);
+    ASSERT_FALSE(d.empty());
+    durations.push_back(d.back().at_ms - now);
+    now += 10;
+  }
+  // Rounds 2..9: exponent max(0, r - 3) capped at 3.
+  std::vector<uint64_t> expected = {1000, 1000, 2000, 4000, 8000, 8000, 8000, 8000};
+  EXPECT_EQ(durations, expected);
+}
+
+TEST_F(SingleCore, JumpsToRoundAfterVerifiedQcOnly) {
+  auto core = Make(3, {}, std::nullopt);
+  core->Start(0);
+  auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1);
+  auto qc1 = fx_.MakeQC(*b1);
+  auto b5 = fx_.MakeBlock(qc1, 5, 1);
+  // A proposal for round 5 led by... round 5's leader is 1: justified by qc1 only (no TC):
+  // malformed, and it must not move the round past 2.
+  Proposal p;
+  p.block = b5;
+  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b5->id));
+  core->OnMessage(1, p, 10);
+  EXPECT_EQ(core->current_round(), 2u);
+  // A forged QC (signatures of too few validators) moves nothing.
+  auto b9 = fx_.MakeBlock(qc1, 9, 1);
+  Timeout t;
+  t.data = TimeoutData{0, 11, 9};
+  t.sender = 0;
+  t.high_qc = fx_.MakeQC(*b9, 2);  // 2 < quorum of 3
+  t.entry = t.high_qc;
+  t.data.round = 10;
+  t.signature = fx_.signer(0).Sign(t.data.SigningDigest(kChainId));
+  core->OnMessage(0, t, 20);
+  EXPECT_EQ(core->current_round(), 2u);
+  EXPECT_EQ(core->counters().dropped[static_cast<size_t>(DropReason::kInvalidQC)], 1u);
+}
+
+TEST_F(SingleCore, VoteLeavesOnlyAfterPersist) {
+  auto core = Make(3, {}, std::nullopt);  // not the next leader
+  core->Start(0);
+  auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {}, 5);
+  Proposal p;
+  p.block = b1;
+  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+  auto out = core->OnMessage(1, p, 10);
+  EXPECT_TRUE(Collect<SendAction>(out).empty()) << "vote sent before its safety data persisted";
+  for (size_t r = 0; r < core->counters().dropped.size(); ++r) {
+    EXPECT_EQ(core->counters().dropped[r], 0u) << DropReasonName(static_cast<DropReason>(r));
+  }
+  auto persists = Collect<PersistAction>(out);
+  ASSERT_EQ(persists.size(), 1u);
+  ASSERT_TRUE(persists[0].safety.has_value());
+  EXPECT_EQ(persists[0].safety->last_voted_round, 1u);
+  ASSERT_EQ(persists[0].blocks.size(), 1u);
+  auto released = core->OnPersisted(persists[0].token, 11);
+  auto sends = Collect<SendAction>(released);
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].to, 2u);  // leader of round 2
+  EXPECT_TRUE(std::holds_alternative<Vote>(sends[0].message));
+}
+
+TEST_F(SingleCore, RestartResumesRoundAndNeverDoubleVotes) {
+  std::optional<SafetyData> stored;
+  std::vector<std::shared_ptr<const Block>> blocks;
+  auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {}, 5);
+  {
+    auto core = Make(2, {}, std::nullopt);
+    core->Start(0);
+    Proposal p;
+    p.block = b1;
+    p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+    auto out = core->OnMessage(1, p, 10);
+    auto persists = Collect<PersistAction>(out);
+    ASSERT_EQ(persists.size(), 1u);
+    stored = persists[0].safety;
+    blocks = persists[0].blocks;
+  }
+  // Restart with a TC for round 3 persisted: resume at round 4.
+  RecoveryState rec;
+  rec.blocks = blocks;
+  rec.high_tc = fx_.MakeTC(3, 0);
+  auto core = Make(2, std::move(rec), stored);
+  core->Start(100);
+  EXPECT_EQ(core->current_round(), 4u);
+  // A conflicting round-1 proposal is never voted for.
+  auto b1x = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {{7}}, 5);
+  Proposal px;
+  px.block = b1x;
+  px.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1x->id));
+  auto out = core->OnMessage(1, px, 110);
+  EXPECT_TRUE(Collect<SendAction>(out).empty());
+}
+
+TEST_F(SingleCore, WithoutSafetyDataNothingIsSigned) {
+  auto core = Make(2, {}, std::nullopt, /*init=*/false);
+  core->Start(0);
+  auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {}, 5);
+  Proposal p;
+  p.block = b1;
+  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+  auto out = core->OnMessage(1, p, 10);
+  EXPECT_TRUE(Collect<SendAction>(out).empty());
+  out = core->OnTick(5000);
+  EXPECT_TRUE(Collect<BroadcastAction>(out).empty());
+  EXPECT_GE(core->counters().dropped[static_cast<size_t>(DropReason::kUnsafe)], 1u);
+}
+
+}  // namespace
+}  // namespace hotbft
