@@ -97,6 +97,7 @@ std::vector<Action> Core::Impl::Start(uint64_t now_ms) {
   } else {
     EnterRound(high_qc.vote_data.round + 1, high_qc);
   }
+  if (safety_->initialized()) ResumeSignedRound();
   return Finish();
 }
 
@@ -237,6 +238,8 @@ void Core::Impl::EnterRound(Round round, std::variant<QC, TC> entry) {
   round_deadline_ms_ = now_ms_ + RoundDurationMs(round);
   timed_out_ = false;
   waiting_for_txs_ = false;
+  propose_blocked_ = false;
+  std::erase_if(proposals_seen_, [&](const auto& e) { return e.first + 1 < round; });
   if (round > 1) {
     votes_.PruneBelow(round - 1);
     timeouts_.PruneBelow(round - 1);
@@ -265,7 +268,27 @@ void Core::Impl::LocalTimeout() {
     held_local_timeouts_.push_back(signed_timeout->message);
   }
   timed_out_ = true;
-  Broadcast(std::move(signed_timeout->message), fresh);
+  // A re-send also waits: the safety data that covers it may not be durable yet.
+  Broadcast(std::move(signed_timeout->message), /*after_persist=*/true);
+}
+
+// After a restart: a round this validator timed out or proposed in before the crash is
+// resumed from the stored messages, which are re-sent as signed (never signed again).
+void Core::Impl::ResumeSignedRound() {
+  const SafetyData& d = safety_->data();
+  if (d.last_timeout && d.last_timeout->data.round >= round_) {
+    // Its entry certificate was verified when the timeout was signed.
+    if (d.last_timeout->data.round > round_) {
+      EnterRound(d.last_timeout->data.round, d.last_timeout->entry);
+    }
+    timed_out_ = true;
+    held_local_timeouts_.push_back(*d.last_timeout);
+    Broadcast(*d.last_timeout, /*after_persist=*/true);
+  }
+  if (d.last_proposal && d.last_proposal->block->header.round == round_ &&
+      tree_.Contains(d.last_proposal->block->id)) {
+    Broadcast(*d.last_proposal, /*after_persist=*/true);
+  }
 }
 
 void Core::Impl::ProcessQC(const QC& qc, uint32_t from) {
@@ -284,20 +307,33 @@ void Core::Impl::ProcessQC(const QC& qc, uint32_t from) {
 }
 
 void Core::Impl::ProcessTC(const TC& tc) {
-  if (!high_tc_ || high_tc_->round < tc.round) {
+  // For one round, keep the TC with the lowest reported high-QC round: a Byzantine signer
+  // may claim a QC that does not exist, and the next leader must be able to satisfy it.
+  const bool better =
+      !high_tc_ || high_tc_->round < tc.round ||
+      (high_tc_->round == tc.round && tc.MaxHighQcRound() < high_tc_->MaxHighQcRound());
+  if (better) {
     high_tc_ = tc;
     high_tc_dirty_ = true;
     if (safety_->ObserveTC(tc)) safety_dirty_ = true;
   }
-  if (tc.round + 1 > round_) EnterRound(tc.round + 1, tc);
+  if (tc.round + 1 > round_) {
+    EnterRound(tc.round + 1, tc);
+  } else if (better && tc.round + 1 == round_) {
+    if (std::holds_alternative<TC>(round_entry_)) round_entry_ = tc;
+    RetryBlockedProposal();
+  }
 }
 
 void Core::Impl::InsertQCIntoTree(const QC& qc) {
   const Round high_before = tree_.high_qc().vote_data.round;
   auto committed = tree_.InsertQC(qc);
   if (!committed.ok()) return;  // its block is not in the tree (yet)
-  if (tree_.high_qc().vote_data.round != high_before) high_qc_dirty_ = true;
   if (!committed->empty()) EmitCommit(std::move(committed).value(), qc);
+  if (tree_.high_qc().vote_data.round != high_before) {
+    high_qc_dirty_ = true;
+    RetryBlockedProposal();
+  }
 }
 
 void Core::Impl::EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, const QC& proof) {
@@ -305,6 +341,9 @@ void Core::Impl::EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, co
   HOTBFT_ASSERT(blocks.back()->id == tree_.root()->id);
   counters_.blocks_committed += blocks.size();
   root_dirty_ = true;
+  const Round root_round = tree_.root()->header.round;
+  std::erase_if(pending_qcs_,
+                [&](const auto& e) { return e.second.vote_data.round <= root_round; });
   // Commits leave with the persisted root, so execution never runs ahead of storage.
   held_.push_back(CommitAction{std::move(blocks), proof});
 }
@@ -322,6 +361,12 @@ void Core::Impl::HandleVote(uint32_t from, const Vote& vote) {
 }
 
 void Core::Impl::CountVote(const Vote& vote) {
+  // Also reached by votes carried inside timeouts: the same window and epoch apply.
+  if (vote.data.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
+  if (vote.data.round + 1 < round_) return Drop(DropReason::kStaleRound);
+  if (vote.data.round > round_ + config_.rounds_ahead_max) {
+    return Drop(DropReason::kFarFutureRound);
+  }
   std::optional<Vote> conflicting;
   std::optional<QC> qc = votes_.Add(vote, &conflicting);
   if (conflicting) ++counters_.equivocations_seen;
@@ -339,7 +384,8 @@ void Core::Impl::HandleTimeout(uint32_t from, const Timeout& t) {
       CertRound(t.entry) + 1 != t.data.round || t.high_qc.vote_data.round >= t.data.round) {
     return Drop(DropReason::kMalformed);
   }
-  if (t.vote && (t.vote->voter != t.sender || t.vote->data.round != t.data.round)) {
+  if (t.vote && (t.vote->voter != t.sender || t.vote->data.round != t.data.round ||
+                 t.vote->data.epoch != config_.epoch)) {
     return Drop(DropReason::kMalformed);
   }
   const Hash32 digest = t.data.SigningDigest(config_.chain_id);

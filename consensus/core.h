@@ -53,6 +53,12 @@ struct CoreConfig {
   // Proposals waiting for a missing ancestor.
   size_t pending_proposals_max = 16;
 
+  // TEST ONLY. Skips the check that a proposal after a TC extends a QC at least as high as
+  // the TC's highest reported QC, on both the proposing and the voting side. Breaks
+  // safety (with SafetyRulesOptions::test_only_unsafe_no_lock); exists so tests can show
+  // the checkers catching a fork. Nodes never set it.
+  bool test_only_unsafe_skip_tc_check = false;
+
   // The longest round deadline: base * factor ^ exponent_max.
   uint64_t RoundTimeoutMaxMs() const;
 };

@@ -36,6 +36,8 @@ class Core::Impl {
   static constexpr size_t kMissingBlocksMax = 64;
   static constexpr size_t kPendingQCsMax = 64;
   static constexpr size_t kVerifiedCacheMax = 1'024;
+  // Requests per missing block (each to the next peer) before giving up on it.
+  static constexpr uint32_t kFetchAttemptsMax = 8;
 
   struct Missing {
     uint64_t last_request_ms = 0;
@@ -49,6 +51,7 @@ class Core::Impl {
   void EnterRound(Round round, std::variant<QC, TC> entry);
   uint64_t RoundDurationMs(Round round) const;
   void LocalTimeout();
+  void ResumeSignedRound();
   void ProcessQC(const QC& qc, uint32_t from);
   void ProcessTC(const TC& tc);
   void HandleVote(uint32_t from, const Vote& vote);
@@ -63,6 +66,7 @@ class Core::Impl {
 
   // ---- core_proposal.cc: proposing and voting ----
   void MaybeRequestPayload();
+  void RetryBlockedProposal();
   void Propose(std::shared_ptr<const Payload> payload);
   void HandleProposal(uint32_t from, const Proposal& proposal);
   Status CheckProposalShape(const Proposal& proposal, const Block& parent) const;
@@ -112,6 +116,8 @@ class Core::Impl {
   // Proposer.
   Round payload_requested_round_ = 0;
   bool waiting_for_txs_ = false;
+  bool propose_blocked_ = false;
+  std::map<Round, Hash32> proposals_seen_;  // the first proposal seen per recent round
 
   // Fetching.
   std::map<Hash32, Missing> missing_;

@@ -5,6 +5,15 @@
 
 namespace hotbft {
 
+// A leader whose proposal was blocked (high QC's block missing, or a TC reporting a
+// higher QC than it holds) tries again when its high QC or high TC changes.
+void Core::Impl::RetryBlockedProposal() {
+  if (!propose_blocked_ || election_.Leader(round_) != self_) return;
+  propose_blocked_ = false;
+  payload_requested_round_ = 0;
+  MaybeRequestPayload();
+}
+
 void Core::Impl::MaybeRequestPayload() {
   if (election_.Leader(round_) != self_ || payload_requested_round_ == round_) return;
   if (!safety_->initialized() || safety_->data().last_proposed_round >= round_) return;
@@ -22,13 +31,19 @@ void Core::Impl::Propose(std::shared_ptr<const Payload> payload) {
     // Entered through TC(round - 1): the proposal carries it, and the justify QC must be
     // at least as high as every high QC its signers reported, or honest voters refuse it.
     if (!high_tc_ || high_tc_->round + 1 != round_ ||
-        justify.vote_data.round < high_tc_->MaxHighQcRound()) {
-      return;  // cannot make a valid proposal this round; the round times out
+        (justify.vote_data.round < high_tc_->MaxHighQcRound() &&
+         !config_.test_only_unsafe_skip_tc_check)) {
+      propose_blocked_ = true;  // a higher QC or a better TC may still arrive this round
+      return;
     }
     tc = high_tc_;
   }
   std::shared_ptr<const Block> parent = tree_.Get(justify.vote_data.block_id);
-  if (!parent) return;  // still fetching the high QC's block
+  if (!parent) {
+    propose_blocked_ = true;  // still fetching the high QC's block
+    return;
+  }
+  propose_blocked_ = false;
 
   auto block = std::make_shared<Block>();
   BlockHeader& h = block->header;
@@ -54,7 +69,8 @@ void Core::Impl::Propose(std::shared_ptr<const Payload> payload) {
     unpersisted_blocks_.push_back(block);
     OnBlockInserted(block);
   }
-  Broadcast(signed_proposal->message, fresh);
+  // A re-send also waits: the safety data that covers it may not be durable yet.
+  Broadcast(signed_proposal->message, /*after_persist=*/true);
   VoteFor(block);
 }
 
@@ -73,7 +89,7 @@ Status Core::Impl::CheckProposalShape(const Proposal& p, const Block& parent) co
     if (!p.tc || p.tc->round + 1 != h.round) {
       return Status::InvalidArgument("round skips ahead of its QC without TC(round - 1)");
     }
-    if (qc.round < p.tc->MaxHighQcRound()) {
+    if (qc.round < p.tc->MaxHighQcRound() && !config_.test_only_unsafe_skip_tc_check) {
       return Status::InvalidArgument("QC round below the TC's highest reported QC round");
     }
   }
@@ -109,6 +125,18 @@ void Core::Impl::HandleProposal(uint32_t from, const Proposal& p) {
   if (!VerifyQC(h.justify).ok()) return Drop(DropReason::kInvalidQC);
   if (p.tc && !VerifyTC(*p.tc).ok()) return Drop(DropReason::kInvalidTC);
 
+  // Checks that need no parent come first, so a proposal can only make this validator
+  // fetch the block its verified QC certifies.
+  if (h.parent_id != h.justify.vote_data.block_id || h.justify.vote_data.round >= h.round) {
+    return Drop(DropReason::kMalformed);
+  }
+  // One proposal per round: a second, different one from the leader is equivocation and
+  // is neither stored nor voted for (a certified one arrives later through its QC).
+  auto [seen, first] = proposals_seen_.emplace(h.round, b.id);
+  if (!first && seen->second != b.id) {
+    ++counters_.equivocations_seen;
+    return Drop(DropReason::kUnsafe);
+  }
   ProcessQC(h.justify, from);
   if (p.tc) ProcessTC(*p.tc);
   if (h.round != round_) {
@@ -149,7 +177,9 @@ void Core::Impl::VoteFor(const std::shared_ptr<const Block>& block) {
     safety_dirty_ = true;
     ++counters_.votes_sent;
   }
-  SendTo(election_.Leader(block->header.round + 1), std::move(vote->message), fresh);
+  // A re-sent vote also waits for a persist: the first one may still be in flight.
+  SendTo(election_.Leader(block->header.round + 1), std::move(vote->message),
+         /*after_persist=*/true);
 }
 
 }  // namespace hotbft

@@ -24,6 +24,10 @@ void Core::Impl::RetryMissing() {
       continue;
     }
     Missing& m = it->second;
+    if (m.attempts >= kFetchAttemptsMax) {
+      it = missing_.erase(it);  // given up; a later proposal or QC naming it asks again
+      continue;
+    }
     if (now_ms_ >= m.last_request_ms + config_.round_timeout_base_ms) {
       m.peer = (m.peer + 1) % validators_.size();
       if (m.peer == self_) m.peer = (m.peer + 1) % validators_.size();
@@ -68,7 +72,10 @@ void Core::Impl::HandleBlockResponse(uint32_t from, const BlockResponse& respons
     }
     missing_.erase(block->id);
     if (h.height <= tree_.root()->header.height) break;  // at or below the committed tip
-    if (fetched_.size() >= kFetchedBlocksMax) return Drop(DropReason::kTooManyPending);
+    if (fetched_.size() >= kFetchedBlocksMax) {
+      fetched_.clear();  // chains that never connected; what is still needed is re-fetched
+      Drop(DropReason::kTooManyPending);
+    }
     fetched_.emplace(block->id, block);
     expected = h.parent_id;
   }
@@ -88,6 +95,12 @@ void Core::Impl::ConnectFetched() {
       fetched_.erase(block->id);
     } else if (tree_.Contains(parent_id)) {
       fetched_.erase(block->id);
+      // The hash chain authenticates the header, but a Byzantine proposer may have put a
+      // forged QC in it: verify before the QC can raise the high QC or commit anything.
+      if (!VerifyQC(block->header.justify).ok()) {
+        Drop(DropReason::kInvalidQC);
+        continue;
+      }
       if (!tree_.Contains(block->id) && tree_.Insert(block).ok()) {
         unpersisted_blocks_.push_back(block);
         InsertQCIntoTree(block->header.justify);

@@ -17,6 +17,7 @@ Status Core::Impl::VerifyQC(const QC& qc) {
     return Status::InvalidArgument("a round-0 QC that is not the genesis QC");
   }
   CanonicalWriter w;
+  w.U8('Q');  // QCs and TCs share the cache: tag the key with the type
   qc.Encode(w);
   const Hash32 key = Sha256(w.bytes());
   if (verified_.count(key)) return Status::Ok();
@@ -37,6 +38,7 @@ Status Core::Impl::VerifyTC(const TC& tc) {
     if (r >= tc.round) return Status::InvalidArgument("TC reports a high QC not below its round");
   }
   CanonicalWriter w;
+  w.U8('T');
   tc.Encode(w);
   const Hash32 key = Sha256(w.bytes());
   if (verified_.count(key)) return Status::Ok();

@@ -40,7 +40,9 @@ struct BroadcastAction {
 
 // Make this state durable, then call Core::OnPersisted(token). Sends that depend on it
 // are held by the core until then: persist, then send. Everything in one action belongs
-// in one atomic, synced write batch.
+// in one atomic, synced write batch. PersistActions must become durable in the order they
+// were emitted (a later safety-data snapshot must never be overwritten by an earlier one):
+// OnPersisted(token) means every earlier PersistAction is durable too.
 struct PersistAction {
   uint64_t token = 0;
   std::optional<SafetyData> safety;                  // replaces the stored safety data

@@ -46,6 +46,13 @@ struct Signed {
   bool fresh = false;
 };
 
+// TEST ONLY. Switches off the lock (the preferred-round condition of the vote rule), which
+// breaks safety. It exists so tests can show the safety checkers catching a real fork;
+// nodes never set it.
+struct SafetyRulesOptions {
+  bool test_only_unsafe_no_lock = false;
+};
+
 class SafetyRules {
  public:
   // `signer` signs as validator `self` of chain `chain_id`. `stored` is the safety data
@@ -53,7 +60,7 @@ class SafetyRules {
   // fails until InitializeFresh() (an operator's explicit act: a key with lost safety
   // data may already have signed in the rounds ahead).
   SafetyRules(std::unique_ptr<Signer> signer, uint32_t self, std::string chain_id,
-              std::optional<SafetyData> stored);
+              std::optional<SafetyData> stored, SafetyRulesOptions options = {});
 
   // Starts from empty safety data for `epoch`. For a new validator or an operator who
   // knows the key never signed. REQUIRES: !initialized().
@@ -88,6 +95,7 @@ class SafetyRules {
   std::unique_ptr<Signer> signer_;
   const uint32_t self_;
   const std::string chain_id_;
+  const SafetyRulesOptions options_;
   std::optional<SafetyData> data_;
 };
 

@@ -7,32 +7,16 @@
 
 #include <deque>
 
-#include "tests/consensus/fixtures.h"
+#include "tests/consensus/core_harness.h"
 
 namespace hotbft {
 namespace {
 
+using testing::Collect;
+using testing::CoreTestBase;
 using testing::Fixture;
 using testing::kChainId;
-
-CoreConfig TestConfig() {
-  CoreConfig c;
-  c.chain_id = kChainId;
-  c.round_timeout_base_ms = 1000;
-  c.round_timeout_factor = 2.0;
-  c.round_timeout_exponent_max = 3;
-  c.empty_block_interval_ms = 100;
-  return c;
-}
-
-template <typename T>
-std::vector<T> Collect(const std::vector<Action>& actions) {
-  std::vector<T> out;
-  for (const Action& a : actions) {
-    if (auto* t = std::get_if<T>(&a)) out.push_back(*t);
-  }
-  return out;
-}
+using testing::TestConfig;
 
 // N cores with instant delivery and persistence, processed in FIFO order.
 class Cluster {
@@ -185,26 +169,7 @@ TEST(CoreCluster, OneCrashedValidatorDoesNotStopCommits) {
 
 // ---- Single core ----
 
-class SingleCore : public ::testing::Test {
- protected:
-  SingleCore() : fx_(4), election_(4) {}
-
-  std::unique_ptr<Core> Make(uint32_t self, RecoveryState rec, std::optional<SafetyData> safety,
-                             bool init = true) {
-    auto rules = std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(self, 7), self, kChainId,
-                                               std::move(safety));
-    if (init && !rules->initialized()) rules->InitializeFresh(0);
-    if (!rec.root) {
-      rec.root = fx_.genesis();
-      rec.root_qc = fx_.genesis_qc();
-    }
-    return std::make_unique<Core>(TestConfig(), self, fx_.validators(), fx_.verifier(), election_,
-                                  std::move(rules), std::move(rec));
-  }
-
-  Fixture fx_;
-  RoundRobinElection election_;
-};
+class SingleCore : public CoreTestBase {};
 
 TEST_F(SingleCore, RoundDeadlinesBackOffExponentially) {
   auto core = Make(3, {}, std::nullopt);  // not the leader of rounds 1..2
