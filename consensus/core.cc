@@ -193,7 +193,9 @@ std::vector<Action> Core::Impl::Finish() {
     if (root_dirty_) p.root_qc = tree_.root_qc();
     waiting_persist_[p.token] =
         Held{std::move(held_), std::move(held_local_votes_), std::move(held_local_timeouts_)};
-    out_.push_back(std::move(p));
+    // First in the batch: a driver that answers a RequestPayload at once (calling back into
+    // the core) still hands this write to storage before any write that call produces.
+    out_.insert(out_.begin(), std::move(p));
     unpersisted_blocks_.clear();
     held_.clear();
     held_local_votes_.clear();

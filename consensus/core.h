@@ -9,6 +9,8 @@
 // Ordering contract (persist, then send): a PersistAction is emitted before any
 // message that depends on it, and such messages are held by the core until
 // OnPersisted(token) returns them. The driver may carry out everything else at once.
+// A batch holds at most one PersistAction, always first; storage must make them durable
+// in the order they were emitted (see PersistAction).
 //
 // Every message is checked before use (structure, signer, signatures, certificates,
 // the protocol's well-formedness rules); a rejected one is dropped and counted by reason

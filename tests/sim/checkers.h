@@ -1,0 +1,111 @@
+// The checkers every simulated run carries: agreement, no double-sign, validity and
+// liveness (DESIGN.md, "Invariants"). Each returns a Violation naming what broke, with the
+// values that show it; the simulation stops the run at the first one.
+//
+// All validators in the simulator are honest (they crash and restart, they never lie),
+// so every validator is checked. Not thread-safe; owned by one Simulation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "consensus/messages.h"
+
+namespace hotbft::sim {
+
+struct Violation {
+  std::string checker;  // "agreement", "no-double-sign", "validity", "liveness", ...
+  std::string message;
+};
+
+// The first six hex digits of `id`: how blocks are named in messages and traces.
+std::string ShortId(const Hash32& id);
+
+// Agreement: no two validators commit different blocks at one height. Also checks that
+// each validator's commits form one chain: heights rise by one and each block's parent is
+// the previous commit (the genesis block first).
+class AgreementChecker {
+ public:
+  AgreementChecker(uint32_t validators, const Block& genesis);
+  // `validator` committed `block` (called per block, oldest first).
+  std::optional<Violation> OnCommit(uint32_t validator, const Block& block);
+
+ private:
+  struct Committed {
+    Hash32 id;
+    uint32_t validator = 0;  // the first to commit it
+  };
+  struct Tip {
+    Hash32 id;
+    Height height = 0;
+  };
+  std::map<Height, Committed> by_height_;
+  std::vector<Tip> tips_;
+};
+
+// No double-sign: sees every Vote, Proposal and Timeout a validator sends, before the
+// network, across its restarts. Fires on two votes by one validator in one round with
+// different vote data, two proposals in one round with different blocks, or a new vote in
+// a round the validator had already timed out. Compares signed content, never signature
+// bytes (two signatures of one message differ).
+class DoubleSignChecker {
+ public:
+  explicit DoubleSignChecker(uint32_t validators);
+  std::optional<Violation> OnSend(uint32_t sender, const Message& message);
+
+ private:
+  struct RoundSigned {
+    std::optional<VoteData> vote;
+    std::optional<Hash32> proposal;
+    bool timed_out = false;
+  };
+  std::optional<Violation> OnVote(uint32_t sender, const VoteData& data);
+  std::optional<Violation> OnProposal(uint32_t sender, const Proposal& proposal);
+
+  std::vector<std::map<Round, RoundSigned>> signed_;
+};
+
+// Validity: every committed transaction was submitted by a client, and no transaction
+// commits twice on one validator's chain.
+class ValidityChecker {
+ public:
+  explicit ValidityChecker(uint32_t validators);
+  void OnSubmit(const std::string& tx);
+  std::optional<Violation> OnCommit(uint32_t validator, const Block& block);
+
+ private:
+  std::unordered_set<std::string> submitted_;
+  std::vector<std::unordered_map<std::string, Height>> committed_;  // tx -> height
+};
+
+// Liveness: from `stable_ms` on (GST, with every restart done and every partition healed),
+// each running validator that is not excluded raises its committed height within every
+// window of `window_ms`.
+class LivenessChecker {
+ public:
+  LivenessChecker(uint32_t validators, uint64_t stable_ms, uint64_t window_ms);
+  // `validator` never counts (it stays crashed for the whole run).
+  void Exclude(uint32_t validator);
+  void OnCommitHeight(uint32_t validator, Height height, uint64_t now_ms);
+  // Checks every validator with running[v] true at `now_ms`.
+  std::optional<Violation> Check(uint64_t now_ms, const std::vector<bool>& running) const;
+
+  uint64_t window_ms() const { return window_ms_; }
+
+ private:
+  struct Progress {
+    Height height = 0;
+    uint64_t rose_ms = 0;
+    bool excluded = false;
+  };
+  const uint64_t stable_ms_;
+  const uint64_t window_ms_;
+  std::vector<Progress> progress_;
+};
+
+}  // namespace hotbft::sim

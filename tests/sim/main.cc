@@ -1,0 +1,95 @@
+// hotbft-sim: runs the deterministic simulator over a range of seeds.
+//
+//   hotbft-sim --validators 4 --seeds 2000 --crashes --partitions
+//
+// Prints progress to stderr, every violation (seed, checker, message, replay command and,
+// for the first few, a trace of the last events) to stdout, then one summary line. Exits
+// 1 if any seed violated a checker, 2 on bad arguments. A seed replays identically with
+// --first-seed S --seeds 1.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "tests/sim/sweep.h"
+
+namespace {
+
+// Failures printed with their full trace; later ones get the message and replay line.
+constexpr size_t kTracedFailuresMax = 3;
+
+// An assertion inside the core aborts the process: leave the seed and its trace behind.
+extern "C" void OnAbort(int) {
+  const std::string report = hotbft::sim::Simulation::InProgressReport();
+  if (!report.empty()) {
+    const std::string text = "ABORT (assertion) in " + report;
+    ssize_t ignored = write(STDERR_FILENO, text.data(), text.size());
+    (void)ignored;
+  }
+  std::signal(SIGABRT, SIG_DFL);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using hotbft::sim::SimConfig;
+  CLI::App app{"hotbft deterministic simulator: N validators, one seed per run"};
+  SimConfig config;
+  uint64_t seeds = 100;
+  uint64_t first_seed = 1;
+  double duration_s = static_cast<double>(config.duration_ms) / 1000.0;
+  uint32_t jobs = 1;
+  bool verbose = false;
+  bool live_trace = false;
+  app.add_option("--validators", config.validators, "validators per run")
+      ->check(CLI::Range(1u, hotbft::sim::kSimValidatorsMax));
+  app.add_option("--seeds", seeds, "number of seeds to run")->check(CLI::Range(1ull, 1ull << 40));
+  app.add_option("--first-seed", first_seed, "first seed");
+  app.add_option("--duration", duration_s, "virtual seconds per run")
+      ->check(CLI::Range(0.1, 86400.0));
+  app.add_flag("--crashes", config.crashes, "crash and restart up to f validators before GST");
+  app.add_flag("--partitions", config.partitions, "partition the validators before GST");
+  app.add_option("--drop", config.drop_probability, "message loss probability before GST")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--real-crypto-share", config.real_crypto_share,
+                 "share of seeds signing with BIP-340 Schnorr (the rest: the test-only scheme)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--jobs", jobs, "threads")->check(CLI::Range(1u, hotbft::sim::kSweepJobsMax));
+  app.add_flag("--verbose", verbose, "one line per seed on stderr");
+  app.add_flag("--trace", live_trace, "every event of every run on stdout (for one seed)");
+  app.add_flag("--test-forget-safety", config.test_forget_safety_on_restart,
+               "TEST ONLY: restarted validators lose their safety data (double-signs)");
+  app.add_flag("--test-partition-forever", config.test_partition_never_heals,
+               "TEST ONLY: a partition in two halves that never heals (no liveness)");
+  bool unsafe_rules = false;
+  app.add_flag("--test-unsafe-rules", unsafe_rules,
+               "TEST ONLY: every validator runs without the lock and the TC high-QC check");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  config.duration_ms = static_cast<uint64_t>(duration_s * 1000.0);
+  if (unsafe_rules) hotbft::sim::UseUnsafeRules(config);
+  if (live_trace) {
+    config.live_trace = &std::cout;
+    jobs = 1;
+  }
+
+  std::signal(SIGABRT, OnAbort);
+  hotbft::sim::SweepOptions options;
+  options.config = config;
+  options.first_seed = first_seed;
+  options.seeds = seeds;
+  options.jobs = jobs;
+  options.progress = &std::cerr;
+  options.verbose = verbose ? &std::cerr : nullptr;
+  const hotbft::sim::SweepSummary summary = hotbft::sim::RunSweep(options);
+
+  for (size_t k = 0; k < summary.failures.size(); ++k) {
+    std::cout << hotbft::sim::FormatFailure(summary.failures[k], config, k < kTracedFailuresMax);
+  }
+  std::cout << hotbft::sim::FormatSummary(summary) << std::endl;
+  return summary.violations == 0 ? 0 : 1;
+}

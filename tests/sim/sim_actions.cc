@@ -1,0 +1,172 @@
+// Simulation: carrying out the actions a core returns, and the events that feed it.
+#include <algorithm>
+#include <ostream>
+#include <type_traits>
+
+#include "crypto/sha256.h"
+#include "tests/sim/simulation.h"
+
+namespace hotbft::sim {
+namespace {
+
+Hash32 ChainHash(const Hash32& previous, const Hash32& id) {
+  Sha256Hasher h;
+  h.Update(previous.view());
+  h.Update(id.view());
+  return h.Finish();
+}
+
+}  // namespace
+
+// Carries out `actions` in order (the core's contract: a persist precedes the sends that
+// depend on it, and those arrive later through OnPersisted). A payload request is answered
+// only after the whole batch: answering it at once would call the core again, and the
+// PersistAction of that call would reach the store before this batch's own, older one,
+// whose safety data would then overwrite the newer.
+void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
+  HOTBFT_ASSERT(i < nodes_.size());
+  std::optional<RequestPayloadAction> payload_request;
+  for (Action& action : actions) {
+    if (violation_) return;
+    HOTBFT_ASSERT(nodes_[i].up);
+    std::visit(
+        [&](auto& a) {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, SendAction>) {
+            OnSendAction(i, a.to, std::make_shared<const Message>(std::move(a.message)));
+          } else if constexpr (std::is_same_v<T, BroadcastAction>) {
+            OnBroadcastAction(i, std::make_shared<const Message>(std::move(a.message)));
+          } else if constexpr (std::is_same_v<T, PersistAction>) {
+            OnPersistAction(i, std::move(a));
+          } else if constexpr (std::is_same_v<T, RequestPayloadAction>) {
+            // One input may enter several rounds; only the last request can be answered.
+            HOTBFT_ASSERT(!payload_request || payload_request->round < a.round);
+            payload_request = a;
+          } else if constexpr (std::is_same_v<T, CommitAction>) {
+            OnCommitAction(i, a);
+          } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
+            OnDeadline(i, a.at_ms);
+          } else {
+            static_assert(sizeof(T) == 0, "an Action the simulator does not carry out");
+          }
+        },
+        action);
+  }
+  if (payload_request && !violation_) OnRequestPayload(i, *payload_request);
+}
+
+void Simulation::CheckSigned(uint32_t i, const Message& message) {
+  if (auto v = double_sign_.OnSend(i, message)) Fail(std::move(*v));
+}
+
+void Simulation::OnSendAction(uint32_t i, uint32_t to, std::shared_ptr<const Message> message) {
+  HOTBFT_ASSERT(to < nodes_.size());
+  HOTBFT_ASSERT(to != i);
+  CheckSigned(i, *message);
+  Transmit(i, to, message);
+}
+
+void Simulation::OnBroadcastAction(uint32_t i, std::shared_ptr<const Message> message) {
+  CheckSigned(i, *message);
+  if (std::holds_alternative<Proposal>(*message)) {
+    TraceEvent(TraceKind::kPropose, i, 0, Summarize(*message));
+  } else if (std::holds_alternative<Timeout>(*message)) {
+    TraceEvent(TraceKind::kTimeout, i, 0, Summarize(*message));
+    if (now_ms_ >= scenario_.gst_ms) ++timeout_sends_after_gst_;
+  }
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j != i) Transmit(i, j, message);
+  }
+}
+
+void Simulation::Transmit(uint32_t from, uint32_t to,
+                          const std::shared_ptr<const Message>& message) {
+  const LinkOutcome outcome = network_.Send(from, to, now_ms_);
+  switch (outcome.fate) {
+    case LinkFate::kLost: return TraceEvent(TraceKind::kLost, from, to, Summarize(*message));
+    case LinkFate::kPartitioned:
+      return TraceEvent(TraceKind::kPartitioned, from, to, Summarize(*message));
+    case LinkFate::kDelivered: break;
+  }
+  HOTBFT_ASSERT(outcome.copies >= 1);
+  HOTBFT_ASSERT(outcome.copies <= outcome.arrival_ms.size());
+  for (uint32_t c = 0; c < outcome.copies; ++c) {
+    Schedule(outcome.arrival_ms[c], DeliverEvent{from, to, message});
+  }
+}
+
+void Simulation::OnPersistAction(uint32_t i, PersistAction persist) {
+  Node& node = nodes_[i];
+  const uint64_t delay_ms = rng_.Uniform(kSyncDelayMsMin, kSyncDelayMsMax);
+  const uint64_t synced_ms = node.store->Write(std::move(persist), now_ms_, delay_ms);
+  Schedule(synced_ms, SyncEvent{i, node.incarnation});
+}
+
+// The mempool answers before any other input reaches the core, so the payload matches the
+// high QC the core builds on.
+void Simulation::OnRequestPayload(uint32_t i, const RequestPayloadAction& request) {
+  Node& node = nodes_[i];
+  auto payload = node.mempool.BuildPayload(node.core->tree(), node.committed_height,
+                                           request.txs_max, request.bytes_max);
+  Apply(i, node.core->OnPayloadReady(request.round, std::move(payload), now_ms_));
+}
+
+void Simulation::OnCommitAction(uint32_t i, const CommitAction& commit) {
+  HOTBFT_ASSERT(!commit.blocks.empty());
+  Node& node = nodes_[i];
+  for (const auto& block : commit.blocks) {
+    HOTBFT_ASSERT(block != nullptr);
+    std::optional<Violation> v = agreement_->OnCommit(i, *block);
+    if (!v) v = validity_.OnCommit(i, *block);
+    if (v) return Fail(std::move(*v));
+    node.committed_height = block->header.height;
+    node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
+    node.txs_committed += block->payload->txs.size();
+    node.mempool.OnCommit(*block);
+  }
+  liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
+  MessageSummary top;
+  top.height = commit.blocks.back()->header.height;
+  top.block = commit.blocks.back()->id;
+  top.count = static_cast<uint32_t>(commit.blocks.size());
+  TraceEvent(TraceKind::kCommit, i, 0, top);
+}
+
+// A later deadline replaces an earlier one: older ticks carry a stale generation.
+void Simulation::OnDeadline(uint32_t i, uint64_t at_ms) {
+  Node& node = nodes_[i];
+  ++node.deadline_generation;
+  Schedule(std::max(at_ms, now_ms_), TickEvent{i, node.deadline_generation});
+}
+
+void Simulation::OnDeliver(const DeliverEvent& event) {
+  Node& node = nodes_[event.to];
+  if (!node.up)
+    return TraceEvent(TraceKind::kDown, event.from, event.to, Summarize(*event.message));
+  TraceEvent(TraceKind::kDeliver, event.from, event.to, Summarize(*event.message));
+  Apply(event.to, node.core->OnMessage(event.from, *event.message, now_ms_));
+}
+
+void Simulation::OnTick(const TickEvent& event) {
+  Node& node = nodes_[event.node];
+  if (!node.up || event.generation != node.deadline_generation) return;
+  Apply(event.node, node.core->OnTick(now_ms_));
+}
+
+void Simulation::OnSync(const SyncEvent& event) {
+  Node& node = nodes_[event.node];
+  if (!node.up || event.incarnation != node.incarnation) return;  // lost in a crash
+  const uint64_t token = node.store->SyncOldest();
+  Apply(event.node, node.core->OnPersisted(token, now_ms_));
+}
+
+void Simulation::TraceEvent(TraceKind kind, uint32_t from, uint32_t to,
+                            const MessageSummary& message, uint64_t mask) {
+  const TraceRecord record{now_ms_, kind, from, to, mask, message};
+  trace_.Add(record);
+  if (config_.live_trace) {
+    *config_.live_trace << Trace::FormatRecord(record, config_.validators) << "\n";
+  }
+}
+
+}  // namespace hotbft::sim

@@ -1,0 +1,301 @@
+#include "tests/sim/simulation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "crypto/sha256.h"
+
+namespace hotbft::sim {
+namespace {
+
+// SeededRandom::Derive streams: validator keys, and one per (incarnation, validator) for
+// the signing randomness (BIP-340 aux_rand).
+constexpr uint64_t kKeyStream = 0;
+constexpr uint64_t kSignerStreamBase = 1;
+
+// After GST a round (a proposal, then a vote, each persisted first) fits in the base round
+// timeout, so a healthy network never times a round out.
+static_assert(2 * (kLatencyMsMax + kSyncDelayMsMax) < kSimRoundTimeoutBaseMs);
+
+uint64_t SignerStream(uint32_t validator, uint32_t incarnation) {
+  return kSignerStreamBase + uint64_t{incarnation} * kSimValidatorsMax + validator;
+}
+
+struct Later {
+  template <typename E>
+  bool operator()(const E& a, const E& b) const {
+    if (a.at_ms != b.at_ms) return a.at_ms > b.at_ms;
+    return a.seq > b.seq;
+  }
+};
+
+}  // namespace
+
+CoreConfig SimCoreConfig() {
+  CoreConfig c;
+  c.chain_id = kSimChainId;
+  c.epoch = 0;
+  c.round_timeout_base_ms = kSimRoundTimeoutBaseMs;
+  c.round_timeout_factor = kSimRoundTimeoutFactor;
+  c.round_timeout_exponent_max = kSimRoundTimeoutExponentMax;
+  c.empty_block_interval_ms = kSimEmptyBlockIntervalMs;
+  return c;
+}
+
+void UseUnsafeRules(SimConfig& config) {
+  config.core_config_hook = [](CoreConfig& c) { c.test_only_unsafe_skip_tc_check = true; };
+  config.safety_rules_factory = [](std::unique_ptr<Signer> signer, uint32_t self,
+                                   const std::string& chain_id, std::optional<SafetyData> stored) {
+    SafetyRulesOptions options;
+    options.test_only_unsafe_no_lock = true;
+    return std::make_unique<SafetyRules>(std::move(signer), self, chain_id, std::move(stored),
+                                         options);
+  };
+}
+
+Simulation::Simulation(SimConfig config, uint64_t seed)
+    : config_(std::move(config)),
+      seed_(seed),
+      rng_(seed),
+      scenario_(DrawScenario(config_, rng_)),
+      network_(scenario_.gst_ms, config_.drop_probability, rng_),
+      double_sign_(config_.validators),
+      validity_(config_.validators) {
+  HOTBFT_ASSERT(config_.validators >= 1);
+  HOTBFT_ASSERT(config_.validators <= kSimValidatorsMax);
+  HOTBFT_ASSERT(config_.duration_ms > 0);
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::Setup() {
+  const uint32_t n = config_.validators;
+  core_config_ = SimCoreConfig();
+  if (config_.core_config_hook) config_.core_config_hook(core_config_);
+
+  SeededRandom key_rng = SeededRandom::Derive(seed_, kKeyStream);
+  std::vector<PublicKey> keys;
+  for (uint32_t i = 0; i < n; ++i) {
+    SecretKey secret = GenerateSecretKey(scenario_.scheme, key_rng);
+    keys.push_back(DerivePublicKey(scenario_.scheme, secret).value());
+    secrets_.push_back(secret.bytes());
+  }
+  validators_ = std::make_unique<ValidatorSet>(ValidatorSet::Create(keys).value());
+  election_ = std::make_unique<RoundRobinElection>(n);
+  genesis_ = MakeGenesisBlock(core_config_.chain_id, core_config_.epoch, n);
+  genesis_qc_ = MakeGenesisQC(*genesis_);
+
+  agreement_.emplace(n, *genesis_);
+  const uint64_t window_ms = (2 * uint64_t{n} + 2) * core_config_.RoundTimeoutMaxMs();
+  liveness_.emplace(n, scenario_.gst_ms, window_ms);
+  if (scenario_.down_for_good) liveness_->Exclude(*scenario_.down_for_good);
+
+  nodes_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    nodes_[i].store = std::make_unique<SimStore>(genesis_, genesis_qc_);
+  }
+  for (uint32_t i = 0; i < n; ++i) StartNode(i);
+  for (const Fault& fault : scenario_.faults) Schedule(fault.at_ms, fault);
+  Schedule(scenario_.gst_ms, GstEvent{});
+  Schedule(scenario_.gst_ms, CheckEvent{});
+  Schedule(rng_.Uniform(kSubmitGapMsMin, kSubmitGapMsMax), SubmitEvent{});
+}
+
+void Simulation::Schedule(uint64_t at_ms, EventBody body) {
+  HOTBFT_ASSERT(at_ms >= now_ms_);
+  queue_.push_back(Event{at_ms, next_seq_++, std::move(body)});
+  std::push_heap(queue_.begin(), queue_.end(), Later{});
+}
+
+namespace {
+thread_local const Simulation* g_running = nullptr;  // the run on this thread, if any
+}  // namespace
+
+std::string Simulation::InProgressReport() {
+  if (g_running == nullptr) return "";
+  const Simulation& sim = *g_running;
+  return "seed=" + std::to_string(sim.seed_) + " aborted at t=" + std::to_string(sim.now_ms_) +
+         "ms (scheme " + std::string(SchemeName(sim.scenario_.scheme)) + ")\n  last events:\n" +
+         sim.trace_.Format(sim.config_.validators);
+}
+
+SeedResult Simulation::Run() {
+  HOTBFT_ASSERT(nodes_.empty());
+  HOTBFT_ASSERT(g_running == nullptr);
+  g_running = this;
+  SeedResult result = RunEvents();
+  g_running = nullptr;
+  return result;
+}
+
+SeedResult Simulation::RunEvents() {
+  Setup();
+  while (!queue_.empty() && !violation_) {
+    std::pop_heap(queue_.begin(), queue_.end(), Later{});
+    Event event = std::move(queue_.back());
+    queue_.pop_back();
+    if (event.at_ms > config_.duration_ms) break;
+    HOTBFT_ASSERT(event.at_ms >= now_ms_);
+    now_ms_ = event.at_ms;
+    if (++events_ > kEventsPerRunMax) {
+      Fail(Violation{"event-budget", "more than " + std::to_string(kEventsPerRunMax) +
+                                         " events by t=" + std::to_string(now_ms_) + "ms"});
+      break;
+    }
+    Dispatch(event.body);
+  }
+  if (!violation_) {
+    now_ms_ = config_.duration_ms;
+    OnCheck();
+  }
+  return Result();
+}
+
+void Simulation::Dispatch(EventBody& body) {
+  if (auto* e = std::get_if<DeliverEvent>(&body)) return OnDeliver(*e);
+  if (auto* e = std::get_if<TickEvent>(&body)) return OnTick(*e);
+  if (auto* e = std::get_if<SyncEvent>(&body)) return OnSync(*e);
+  if (std::holds_alternative<SubmitEvent>(body)) return OnSubmit();
+  if (std::holds_alternative<CheckEvent>(body)) {
+    OnCheck();
+    Schedule(now_ms_ + kLivenessCheckIntervalMs, CheckEvent{});
+    return;
+  }
+  if (std::holds_alternative<GstEvent>(body)) return TraceEvent(TraceKind::kGst, 0, 0, {});
+  if (auto* f = std::get_if<Fault>(&body)) return OnFault(*f);
+  HOTBFT_ASSERT(false);
+}
+
+// A validator (re)starts from exactly what its store synced.
+void Simulation::StartNode(uint32_t i) {
+  Node& node = nodes_[i];
+  HOTBFT_ASSERT(!node.up);
+  HOTBFT_ASSERT(node.core == nullptr);
+  RecoveryState recovery = node.store->Recover();
+  if (config_.test_forget_safety_on_restart) recovery.safety = std::nullopt;
+  auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[i]),
+                           std::make_unique<SeededRandom>(
+                               SeededRandom::Derive(seed_, SignerStream(i, node.incarnation))));
+  HOTBFT_ASSERT(signer.ok());
+  std::unique_ptr<SafetyRules> rules =
+      config_.safety_rules_factory
+          ? config_.safety_rules_factory(std::move(signer).value(), i, core_config_.chain_id,
+                                         recovery.safety)
+          : std::make_unique<SafetyRules>(std::move(signer).value(), i, core_config_.chain_id,
+                                          recovery.safety);
+  // No synced safety data means no signed message ever left this validator (persist, then
+  // send), so initialising fresh is safe, except under test_forget_safety_on_restart.
+  if (!rules->initialized()) rules->InitializeFresh(core_config_.epoch);
+  node.core = std::make_unique<Core>(core_config_, i, *validators_, VerifierFor(scenario_.scheme),
+                                     *election_, std::move(rules), std::move(recovery));
+  node.up = true;
+  Apply(i, node.core->Start(now_ms_));
+}
+
+void Simulation::HarvestCounters(Node& node) {
+  HOTBFT_ASSERT(node.core != nullptr);
+  const CoreCounters& c = node.core->counters();
+  node.timeouts_sent += c.timeouts_sent;
+  node.tcs_formed += c.tcs_formed;
+  node.max_round = std::max(node.max_round, node.core->current_round());
+}
+
+// Everything in memory is gone; the store keeps what it synced.
+void Simulation::CrashNode(uint32_t i) {
+  Node& node = nodes_[i];
+  HOTBFT_ASSERT(node.up);
+  HarvestCounters(node);
+  node.core.reset();
+  node.up = false;
+  ++node.incarnation;
+  ++node.deadline_generation;
+  node.store->Crash();
+  node.mempool.Crash();
+  ++crashes_;
+}
+
+void Simulation::OnFault(const Fault& fault) {
+  switch (fault.kind) {
+    case FaultKind::kCrash:
+      if (!nodes_[fault.node].up) return;
+      TraceEvent(TraceKind::kCrash, fault.node, 0, {});
+      CrashNode(fault.node);
+      return;
+    case FaultKind::kRestart:
+      if (nodes_[fault.node].up) return;
+      TraceEvent(TraceKind::kRestart, fault.node, 0, {});
+      StartNode(fault.node);
+      return;
+    case FaultKind::kPartition:
+      TraceEvent(TraceKind::kPartition, 0, 0, {}, fault.group_mask);
+      network_.Partition(fault.group_mask, fault.forever);
+      return;
+    case FaultKind::kHeal:
+      TraceEvent(TraceKind::kHeal, 0, 0, {});
+      network_.Heal();
+      return;
+  }
+}
+
+// A client submits the next transaction to a random validator (sometimes to two).
+void Simulation::OnSubmit() {
+  const uint32_t n = config_.validators;
+  const std::string tx = "tx-" + std::to_string(seed_) + "-" + std::to_string(next_tx_++);
+  validity_.OnSubmit(tx);
+  const uint32_t first = static_cast<uint32_t>(rng_.Uniform(0, n - 1));
+  std::vector<uint32_t> targets{first};
+  if (n > 1 && rng_.Chance(kSecondSubmitProbability)) {
+    targets.push_back((first + static_cast<uint32_t>(rng_.Uniform(1, n - 1))) % n);
+  }
+  for (uint32_t i : targets) {
+    Node& node = nodes_[i];
+    if (!node.up) continue;  // the client's request is lost
+    if (node.mempool.Submit(tx)) Apply(i, node.core->OnTxsAvailable(now_ms_));
+    if (violation_) return;
+  }
+  Schedule(now_ms_ + rng_.Uniform(kSubmitGapMsMin, kSubmitGapMsMax), SubmitEvent{});
+}
+
+void Simulation::OnCheck() {
+  std::vector<bool> running(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) running[i] = nodes_[i].up;
+  if (auto v = liveness_->Check(now_ms_, running)) Fail(std::move(*v));
+}
+
+void Simulation::Fail(Violation violation) {
+  if (violation_) return;
+  TraceEvent(TraceKind::kViolation, 0, 0, {});
+  violation_ = std::move(violation);
+}
+
+SeedResult Simulation::Result() {
+  SeedResult r;
+  r.seed = seed_;
+  r.scheme = scenario_.scheme;
+  r.down_for_good = scenario_.down_for_good;
+  r.committed_min = ~Height{0};
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    Node& node = nodes_[i];
+    if (node.core) HarvestCounters(node);
+    r.timeouts_sent += node.timeouts_sent;
+    r.tcs_formed += node.tcs_formed;
+    r.rounds = std::max(r.rounds, node.max_round);
+    r.commit_log_hashes.push_back(node.commit_log_hash);
+    r.committed_max = std::max(r.committed_max, node.committed_height);
+    r.txs_committed = std::max(r.txs_committed, node.txs_committed);
+    if (scenario_.down_for_good != i)
+      r.committed_min = std::min(r.committed_min, node.committed_height);
+  }
+  if (r.committed_min == ~Height{0}) r.committed_min = 0;
+  r.crashes = crashes_;
+  r.timeout_sends_after_gst = timeout_sends_after_gst_;
+  r.virtual_ms = now_ms_;
+  r.events = events_;
+  if (violation_) {
+    r.violation = violation_;
+    r.trace = trace_.Format(config_.validators);
+  }
+  return r;
+}
+
+}  // namespace hotbft::sim

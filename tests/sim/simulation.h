@@ -1,0 +1,177 @@
+// Simulation: one seeded run of N validators in one process. Each validator is a real
+// hotbft::Core with its own SafetyRules, SimStore and SimMempool; a virtual clock (ms) and
+// one SimRandom drive the links, the faults of the Scenario and the clients. Events are
+// ordered by (time, sequence number), so a seed replays identically.
+//
+// Every run carries the four checkers (checkers.h); the run stops at the first violation
+// and the result holds it with a trace of the last events.
+//
+// Not thread-safe. Separate Simulations share nothing and may run on separate threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "consensus/core.h"
+#include "tests/sim/checkers.h"
+#include "tests/sim/mempool.h"
+#include "tests/sim/network.h"
+#include "tests/sim/scenario.h"
+#include "tests/sim/sim_config.h"
+#include "tests/sim/sim_random.h"
+#include "tests/sim/store.h"
+#include "tests/sim/trace.h"
+
+namespace hotbft::sim {
+
+// Events per run, at most: a core that keeps asking for instant deadlines, or messages
+// that multiply, end the run with an "event-budget" violation instead of hanging.
+inline constexpr uint64_t kEventsPerRunMax = 50'000'000;
+// The liveness checker looks this often (from GST on).
+inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
+// Clients: one submission every kSubmitGapMsMin..kSubmitGapMsMax; a share of transactions
+// goes to a second validator too (a mempool must not let it commit twice).
+inline constexpr uint64_t kSubmitGapMsMin = 1;
+inline constexpr uint64_t kSubmitGapMsMax = 60;
+inline constexpr double kSecondSubmitProbability = 0.1;
+
+struct SeedResult {
+  uint64_t seed = 0;
+  SignatureScheme scheme = SignatureScheme::kTestOnlyKeyedHash;
+  std::optional<Violation> violation;
+  std::string trace;  // the last events, when a checker fired
+  std::optional<uint32_t> down_for_good;
+  Height committed_min = 0;  // lowest committed height among validators not down for good
+  Height committed_max = 0;
+  Round rounds = 0;  // highest round any validator entered
+  uint64_t timeouts_sent = 0;
+  uint64_t timeout_sends_after_gst = 0;  // Timeout broadcasts (fresh or re-sent) after GST
+  uint64_t tcs_formed = 0;
+  uint64_t crashes = 0;
+  uint64_t txs_committed = 0;  // by the validator that committed the most
+  uint64_t virtual_ms = 0;
+  uint64_t events = 0;
+  std::vector<Hash32> commit_log_hashes;  // per validator: chained hash of committed ids
+};
+
+class Simulation {
+ public:
+  Simulation(SimConfig config, uint64_t seed);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Runs to config.duration_ms or the first violation. Call once.
+  SeedResult Run();
+
+  // For a crash handler: the seed and the trace of the run in progress on the calling
+  // thread, or "" if none. Not async-signal-safe (it allocates); meant for a SIGABRT handler
+  // in a test tool that is about to die anyway, so an assertion inside the core still
+  // leaves the seed and the last events behind.
+  static std::string InProgressReport();
+
+ private:
+  struct DeliverEvent {
+    uint32_t from = 0;
+    uint32_t to = 0;
+    std::shared_ptr<const Message> message;
+  };
+  struct TickEvent {
+    uint32_t node = 0;
+    uint64_t generation = 0;  // stale unless it matches the node's deadline generation
+  };
+  struct SyncEvent {
+    uint32_t node = 0;
+    uint32_t incarnation = 0;  // stale after a crash
+  };
+  struct SubmitEvent {};
+  struct CheckEvent {};
+  struct GstEvent {};
+  using EventBody =
+      std::variant<DeliverEvent, TickEvent, SyncEvent, SubmitEvent, CheckEvent, GstEvent, Fault>;
+  struct Event {
+    uint64_t at_ms = 0;
+    uint64_t seq = 0;
+    EventBody body;
+  };
+
+  struct Node {
+    bool up = false;
+    uint32_t incarnation = 0;
+    std::unique_ptr<Core> core;
+    std::unique_ptr<SimStore> store;
+    SimMempool mempool;
+    uint64_t deadline_generation = 0;
+    Height committed_height = 0;
+    Hash32 commit_log_hash;
+    uint64_t txs_committed = 0;
+    // Counters of earlier incarnations (a core's counters start at zero).
+    uint64_t timeouts_sent = 0;
+    uint64_t tcs_formed = 0;
+    Round max_round = 0;
+  };
+
+  // ---- simulation.cc: setup, the event loop, faults, results ----
+  void Setup();
+  SeedResult RunEvents();
+  void Schedule(uint64_t at_ms, EventBody body);
+  void Dispatch(EventBody& body);
+  void StartNode(uint32_t i);
+  void CrashNode(uint32_t i);
+  void OnFault(const Fault& fault);
+  void OnSubmit();
+  void OnCheck();
+  void Fail(Violation violation);
+  void HarvestCounters(Node& node);
+  SeedResult Result();
+
+  // ---- sim_actions.cc: carrying out a core's actions ----
+  void Apply(uint32_t i, std::vector<Action> actions);
+  void OnSendAction(uint32_t i, uint32_t to, std::shared_ptr<const Message> message);
+  void OnBroadcastAction(uint32_t i, std::shared_ptr<const Message> message);
+  void OnPersistAction(uint32_t i, PersistAction persist);
+  void OnRequestPayload(uint32_t i, const RequestPayloadAction& request);
+  void OnCommitAction(uint32_t i, const CommitAction& commit);
+  void OnDeadline(uint32_t i, uint64_t at_ms);
+  void CheckSigned(uint32_t i, const Message& message);
+  void Transmit(uint32_t from, uint32_t to, const std::shared_ptr<const Message>& message);
+  void OnDeliver(const DeliverEvent& event);
+  void OnTick(const TickEvent& event);
+  void OnSync(const SyncEvent& event);
+  void TraceEvent(TraceKind kind, uint32_t from, uint32_t to, const MessageSummary& message,
+                  uint64_t mask = 0);
+
+  const SimConfig config_;
+  const uint64_t seed_;
+  SimRandom rng_;
+  Scenario scenario_;
+  CoreConfig core_config_;
+  std::vector<std::array<uint8_t, 32>> secrets_;
+  std::unique_ptr<ValidatorSet> validators_;
+  std::unique_ptr<RoundRobinElection> election_;
+  std::shared_ptr<const Block> genesis_;
+  QC genesis_qc_;
+
+  Network network_;
+  std::vector<Node> nodes_;
+  std::vector<Event> queue_;  // a min-heap on (at_ms, seq)
+  uint64_t now_ms_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t events_ = 0;
+  uint64_t next_tx_ = 0;
+  uint64_t crashes_ = 0;
+  uint64_t timeout_sends_after_gst_ = 0;
+
+  std::optional<AgreementChecker> agreement_;
+  DoubleSignChecker double_sign_;
+  ValidityChecker validity_;
+  std::optional<LivenessChecker> liveness_;
+  std::optional<Violation> violation_;
+  Trace trace_;
+};
+
+}  // namespace hotbft::sim

@@ -1,0 +1,59 @@
+// Sweep: many seeds of one SimConfig, with a summary. Used by hotbft-sim and the tests.
+//
+// Seeds are independent: with jobs > 1 they run on several threads; the summary and the
+// failures (in seed order) are identical to jobs == 1, only verbose and progress lines
+// come in completion order.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tests/sim/simulation.h"
+
+namespace hotbft::sim {
+
+// Threads a sweep may use, at most.
+inline constexpr uint32_t kSweepJobsMax = 64;
+
+struct SweepOptions {
+  SimConfig config;
+  uint64_t first_seed = 1;
+  uint64_t seeds = 1;
+  uint32_t jobs = 1;                 // REQUIRES: 1 <= jobs <= kSweepJobsMax
+  uint64_t progress_every = 100;     // seeds between progress lines (0: none)
+  std::ostream* progress = nullptr;  // progress lines, if set (e.g. std::cerr)
+  std::ostream* verbose = nullptr;   // one line per seed, if set
+};
+
+struct SweepSummary {
+  uint64_t seeds = 0;
+  uint64_t violations = 0;
+  uint64_t real_crypto_seeds = 0;
+  Height committed_min = 0;     // over seeds, of the lowest committed height in the seed
+  Height committed_median = 0;  // median over seeds of the same
+  uint64_t rounds = 0;          // summed over seeds (highest round of each)
+  uint64_t timeouts_sent = 0;
+  uint64_t tcs_formed = 0;
+  uint64_t crashes = 0;
+  uint64_t virtual_ms = 0;
+  uint64_t events = 0;
+  double wall_s = 0;
+  std::vector<SeedResult> failures;  // seed order
+};
+
+SweepSummary RunSweep(const SweepOptions& options);
+
+// One line: seeds, violations, committed blocks (min/median), timeouts, TCs, virtual and
+// wall time, speed.
+std::string FormatSummary(const SweepSummary& summary);
+
+// A failed seed: the seed, the checker, its message, how to replay it and (if
+// `with_trace`) the trace of the last events.
+std::string FormatFailure(const SeedResult& result, const SimConfig& config, bool with_trace);
+
+// One line about a seed (for --verbose).
+std::string FormatSeedLine(const SeedResult& result);
+
+}  // namespace hotbft::sim
