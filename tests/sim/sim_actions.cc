@@ -20,9 +20,8 @@ Hash32 ChainHash(const Hash32& previous, const Hash32& id) {
 
 // Carries out `actions` in order (the core's contract: a persist precedes the sends that
 // depend on it, and those arrive later through OnPersisted). A payload request is answered
-// only after the whole batch: answering it at once would call the core again, and the
-// PersistAction of that call would reach the store before this batch's own, older one,
-// whose safety data would then overwrite the newer.
+// only after the whole batch, so that the batch is carried out before the core runs again
+// (the core also puts a batch's PersistAction first, so writes stay in order either way).
 void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
   HOTBFT_ASSERT(i < nodes_.size());
   std::optional<RequestPayloadAction> payload_request;
