@@ -49,7 +49,8 @@ class AgreementChecker {
 };
 
 // No double-sign: sees every Vote, Proposal and Timeout a validator sends, before the
-// network, across its restarts. Fires on two votes by one validator in one round with
+// network, and those its persisted safety data names (a leader's vote to itself), across
+// its restarts. Fires on two votes by one validator in one round with
 // different vote data, two proposals in one round with different blocks, or a new vote in
 // a round the validator had already timed out. Compares signed content, never signature
 // bytes (two signatures of one message differ).

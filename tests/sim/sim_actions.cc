@@ -156,6 +156,14 @@ void Simulation::OnSync(const SyncEvent& event) {
   Node& node = nodes_[event.node];
   if (!node.up || event.incarnation != node.incarnation) return;  // lost in a crash
   const uint64_t token = node.store->SyncOldest();
+  // Durable safety data names every message signed so far, including a leader's vote to
+  // itself, which never crosses the network: the double-sign checker sees those here. (A
+  // message whose write a crash lost was never sent, and is not a signature anyone holds.)
+  if (const auto& d = node.store->safety()) {
+    if (d->last_vote) CheckSigned(event.node, Message{*d->last_vote});
+    if (d->last_proposal) CheckSigned(event.node, Message{*d->last_proposal});
+    if (d->last_timeout) CheckSigned(event.node, Message{*d->last_timeout});
+  }
   Apply(event.node, node.core->OnPersisted(token, now_ms_));
 }
 

@@ -48,6 +48,7 @@ class SimStore {
 
   size_t pending() const { return pending_.size(); }
   bool has_safety() const { return safety_.has_value(); }
+  const std::optional<SafetyData>& safety() const { return safety_; }
 
  private:
   void Apply(PersistAction& write);
