@@ -209,9 +209,7 @@ TEST_F(SingleCore, JumpsToRoundAfterVerifiedQcOnly) {
   auto b5 = fx_.MakeBlock(qc1, 5, 1);
   // A proposal for round 5 led by... round 5's leader is 1: justified by qc1 only (no TC):
   // malformed, and it must not move the round past 2.
-  Proposal p;
-  p.block = b5;
-  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b5->id));
+  Proposal p = Propose(b5);
   core->OnMessage(1, p, 10);
   EXPECT_EQ(core->current_round(), 2u);
   // A forged QC (signatures of too few validators) moves nothing.
@@ -232,9 +230,7 @@ TEST_F(SingleCore, VoteLeavesOnlyAfterPersist) {
   auto core = Make(3, {}, std::nullopt);  // not the next leader
   core->Start(0);
   auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {}, 5);
-  Proposal p;
-  p.block = b1;
-  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+  Proposal p = Propose(b1);
   auto out = core->OnMessage(1, p, 10);
   EXPECT_TRUE(Collect<SendAction>(out).empty()) << "vote sent before its safety data persisted";
   for (size_t r = 0; r < core->counters().dropped.size(); ++r) {
@@ -259,9 +255,7 @@ TEST_F(SingleCore, RestartResumesRoundAndNeverDoubleVotes) {
   {
     auto core = Make(2, {}, std::nullopt);
     core->Start(0);
-    Proposal p;
-    p.block = b1;
-    p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+    Proposal p = Propose(b1);
     auto out = core->OnMessage(1, p, 10);
     auto persists = Collect<PersistAction>(out);
     ASSERT_EQ(persists.size(), 1u);
@@ -277,9 +271,7 @@ TEST_F(SingleCore, RestartResumesRoundAndNeverDoubleVotes) {
   EXPECT_EQ(core->current_round(), 4u);
   // A conflicting round-1 proposal is never voted for.
   auto b1x = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {{7}}, 5);
-  Proposal px;
-  px.block = b1x;
-  px.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1x->id));
+  Proposal px = Propose(b1x);
   auto out = core->OnMessage(1, px, 110);
   EXPECT_TRUE(Collect<SendAction>(out).empty());
 }
@@ -288,9 +280,7 @@ TEST_F(SingleCore, WithoutSafetyDataNothingIsSigned) {
   auto core = Make(2, {}, std::nullopt, /*init=*/false);
   core->Start(0);
   auto b1 = fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {}, 5);
-  Proposal p;
-  p.block = b1;
-  p.signature = fx_.signer(1).Sign(ProposalDigest(kChainId, b1->id));
+  Proposal p = Propose(b1);
   auto out = core->OnMessage(1, p, 10);
   EXPECT_TRUE(Collect<SendAction>(out).empty());
   out = core->OnTick(5000);
