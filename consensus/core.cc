@@ -227,7 +227,9 @@ uint64_t Core::Impl::NextDeadlineMs() const {
   if (waiting_for_txs_) {
     deadline = std::min(deadline, round_start_ms_ + config_.empty_block_interval_ms);
   }
-  if (!missing_.empty()) deadline = std::min(deadline, now_ms_ + config_.round_timeout_base_ms);
+  for (const auto& [id, m] : missing_) {
+    deadline = std::min(deadline, m.last_request_ms + config_.round_timeout_base_ms);
+  }
   return deadline;
 }
 

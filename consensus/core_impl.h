@@ -77,7 +77,7 @@ class Core::Impl {
   void RetryMissing();
   void HandleBlockRequest(uint32_t from, const BlockRequest& request);
   void HandleBlockResponse(uint32_t from, const BlockResponse& response);
-  void ConnectFetched();
+  void ConnectFetched(uint32_t peer);
   void OnBlockInserted(const std::shared_ptr<const Block>& block);
 
   // ---- core_verify.cc: checks of untrusted input ----

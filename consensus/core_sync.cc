@@ -48,7 +48,6 @@ void Core::Impl::HandleBlockRequest(uint32_t from, const BlockRequest& request) 
 }
 
 void Core::Impl::HandleBlockResponse(uint32_t from, const BlockResponse& response) {
-  (void)from;
   if (response.blocks.size() > config_.sync_ancestors_max + 1) {
     return Drop(DropReason::kMalformed);
   }
@@ -79,12 +78,12 @@ void Core::Impl::HandleBlockResponse(uint32_t from, const BlockResponse& respons
     fetched_.emplace(block->id, block);
     expected = h.parent_id;
   }
-  ConnectFetched();
+  ConnectFetched(from);
 }
 
 // Inserts fetched blocks whose parents are known, oldest first; asks for the parent of
-// the oldest block that does not connect yet.
-void Core::Impl::ConnectFetched() {
+// the oldest block that does not connect yet, from `peer` (who served the rest).
+void Core::Impl::ConnectFetched(uint32_t peer) {
   std::vector<std::shared_ptr<const Block>> ordered;
   for (const auto& [id, block] : fetched_) ordered.push_back(block);
   std::sort(ordered.begin(), ordered.end(),
@@ -107,8 +106,6 @@ void Core::Impl::ConnectFetched() {
         OnBlockInserted(block);
       }
     } else if (!fetched_.count(parent_id)) {
-      const uint32_t peer =
-          missing_.empty() ? block->header.proposer : missing_.begin()->second.peer;
       RequestBlock(parent_id, peer);
     }
   }
