@@ -88,6 +88,15 @@ const Block* CommitCandidate(const BlockMap& blocks, const Block& root, const Bl
   return b0;
 }
 
+// True if the block `id` is `ancestor` or descends from it through blocks in `blocks`.
+bool DescendsFrom(const BlockMap& blocks, const Hash32& id, const Block& ancestor) {
+  const Block* block = Find(blocks, id);
+  while (block != nullptr && block->header.height > ancestor.header.height) {
+    block = Find(blocks, block->header.parent_id);
+  }
+  return block != nullptr && block->id == ancestor.id;
+}
+
 // The blocks above `root` up to and including `head`, oldest first.
 std::vector<BlockPtr> PathFromRoot(const BlockMap& blocks, const Block& root, const Hash32& head) {
   std::vector<BlockPtr> path;
@@ -210,6 +219,15 @@ Result<std::vector<std::shared_ptr<const Block>>> BlockTree::InsertQC(const QC& 
 
   const Block* b0 = CommitCandidate(blocks_, *root_, *b2);
   if (b0 == nullptr) return std::vector<BlockPtr>{};
+  // With at most f faulty validators every certified block from B0's round on descends
+  // from B0 (DESIGN.md safety). A high QC elsewhere proves that guarantee broken: refuse
+  // to commit, and say so, rather than prune the certified fork away.
+  if (!DescendsFrom(blocks_, high_qc_.vote_data.block_id, *b0)) {
+    return Status::SafetyViolation(
+        "QC for round " + std::to_string(vd.round) + " would commit " + Describe(*b0) +
+        ", but the high QC certifies block " + ShortId(high_qc_.vote_data.block_id) + " of round " +
+        std::to_string(high_qc_.vote_data.round) + " on a conflicting branch");
+  }
   const Block* b1 = Find(blocks_, b2->header.parent_id);
   HOTBFT_ASSERT(b1 != nullptr);
   HOTBFT_ASSERT(b1->header.parent_id == b0->id);

@@ -44,7 +44,9 @@ class BlockTree {
   // ignored). Raises the high QC if `qc` is higher. If `qc` certifies B2 whose parent B1
   // and grandparent B0 have rounds B2.round - 1 and B2.round - 2, commits B0: returns
   // the newly committed blocks oldest first (those above the old root up to B0), makes
-  // B0 the root and prunes what does not descend from it.
+  // B0 the root and prunes what does not descend from it. Fails with kSafetyViolation,
+  // committing nothing, if the high QC certifies a block that does not descend from B0
+  // (impossible with at most f faulty validators).
   Result<std::vector<std::shared_ptr<const Block>>> InsertQC(const QC& qc);
 
   const QC& high_qc() const { return high_qc_; }

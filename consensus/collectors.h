@@ -28,6 +28,8 @@ class VoteCollector {
   // Forgets rounds below `round`.
   void PruneBelow(Round round);
 
+  size_t rounds() const { return rounds_.size(); }
+
  private:
   struct RoundVotes {
     std::map<uint32_t, Vote> by_voter;
@@ -55,6 +57,8 @@ class TimeoutCollector {
 
   // Forgets rounds below `round`.
   void PruneBelow(Round round);
+
+  size_t rounds() const { return rounds_.size(); }
 
  private:
   struct RoundTimeouts {

@@ -48,6 +48,7 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
       tree_(recovery.root, recovery.root_qc),
       votes_(validators, verifier, config_.chain_id),
       timeouts_(validators),
+      detector_(config_.chain_id, config_.evidence_rounds_back + config_.rounds_ahead_max),
       round_entry_(recovery.root_qc) {
   HOTBFT_ASSERT(self_ < validators_.size());
   HOTBFT_ASSERT(safety_ != nullptr);
@@ -244,6 +245,8 @@ void Core::Impl::EnterRound(Round round, std::variant<QC, TC> entry) {
   waiting_for_txs_ = false;
   propose_blocked_ = false;
   std::erase_if(proposals_seen_, [&](const auto& e) { return e.first + 1 < round; });
+  detector_.SetFloor(round > config_.evidence_rounds_back ? round - config_.evidence_rounds_back
+                                                          : 0);
   if (round > 1) {
     votes_.PruneBelow(round - 1);
     timeouts_.PruneBelow(round - 1);
@@ -332,7 +335,14 @@ void Core::Impl::ProcessTC(const TC& tc) {
 void Core::Impl::InsertQCIntoTree(const QC& qc) {
   const Round high_before = tree_.high_qc().vote_data.round;
   auto committed = tree_.InsertQC(qc);
-  if (!committed.ok()) return;  // its block is not in the tree (yet)
+  if (!committed.ok()) {
+    // Usually its block is not in the tree (yet). A safety violation (more than f faulty
+    // validators) is counted: the driver halts on it.
+    if (committed.status().code() == Status::Code::kSafetyViolation) {
+      ++counters_.safety_violations;
+    }
+    return;
+  }
   if (!committed->empty()) EmitCommit(std::move(committed).value(), qc);
   if (tree_.high_qc().vote_data.round != high_before) {
     high_qc_dirty_ = true;
@@ -356,11 +366,14 @@ void Core::Impl::HandleVote(uint32_t from, const Vote& vote) {
   (void)from;
   if (vote.data.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
   if (vote.voter >= validators_.size()) return Drop(DropReason::kMalformed);
-  if (vote.data.round + 1 < round_) return Drop(DropReason::kStaleRound);
   if (vote.data.round > round_ + config_.rounds_ahead_max) {
     return Drop(DropReason::kFarFutureRound);
   }
-  if (!VerifyVoteSignature(vote)) return Drop(DropReason::kBadSignature);
+  // Stale votes too: a conflicting vote is evidence whatever its round.
+  const std::optional<bool> valid = ObserveVote(vote);
+  if (valid == false) return Drop(DropReason::kBadSignature);
+  if (vote.data.round + 1 < round_) return Drop(DropReason::kStaleRound);
+  if (!valid && !VerifyVoteSignature(vote)) return Drop(DropReason::kBadSignature);
   CountVote(vote);
 }
 
@@ -373,7 +386,7 @@ void Core::Impl::CountVote(const Vote& vote) {
   }
   std::optional<Vote> conflicting;
   std::optional<QC> qc = votes_.Add(vote, &conflicting);
-  if (conflicting) ++counters_.equivocations_seen;
+  if (conflicting) ++counters_.equivocations_seen;  // the detector keeps the evidence
   if (qc) {
     ++counters_.qcs_formed;
     ProcessQC(*qc, vote.voter);
@@ -384,6 +397,13 @@ void Core::Impl::HandleTimeout(uint32_t from, const Timeout& t) {
   if (t.data.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
   if (t.sender >= validators_.size()) return Drop(DropReason::kMalformed);
   if (t.data.round > round_ + config_.rounds_ahead_max) return Drop(DropReason::kFarFutureRound);
+  // The vote a timeout carries is signed on its own: evidence even if the rest is bad.
+  std::optional<bool> vote_valid;
+  if (t.vote && t.vote->voter == t.sender && t.vote->data.round == t.data.round &&
+      t.vote->data.epoch == config_.epoch) {
+    vote_valid = ObserveVote(*t.vote);
+    if (vote_valid == false) return Drop(DropReason::kBadSignature);
+  }
   if (t.high_qc.vote_data.round != t.data.high_qc_round || t.data.round == 0 ||
       CertRound(t.entry) + 1 != t.data.round || t.high_qc.vote_data.round >= t.data.round) {
     return Drop(DropReason::kMalformed);
@@ -399,7 +419,9 @@ void Core::Impl::HandleTimeout(uint32_t from, const Timeout& t) {
   if (!VerifyQC(t.high_qc).ok()) return Drop(DropReason::kInvalidQC);
   DropReason reason;
   if (!VerifyCert(t.entry, &reason)) return Drop(reason);
-  if (t.vote && !VerifyVoteSignature(*t.vote)) return Drop(DropReason::kBadSignature);
+  if (t.vote && !vote_valid && !VerifyVoteSignature(*t.vote)) {
+    return Drop(DropReason::kBadSignature);
+  }
 
   // The certificates may move this validator forward; then the vote and the timeout count.
   ProcessQC(t.high_qc, from);
@@ -491,6 +513,12 @@ const CoreCounters& Core::counters() const {
 }
 const SafetyRules& Core::safety_rules() const {
   return impl_->safety_rules();
+}
+const std::map<EvidenceKey, Evidence>& Core::evidence() const {
+  return impl_->evidence();
+}
+CoreStateSizes Core::state_sizes() const {
+  return impl_->state_sizes();
 }
 
 }  // namespace hotbft

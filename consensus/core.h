@@ -54,6 +54,11 @@ struct CoreConfig {
   Round rounds_ahead_max = 100;
   // Proposals waiting for a missing ancestor.
   size_t pending_proposals_max = 16;
+  // Equivocation is detected among votes and proposals of rounds from current -
+  // evidence_rounds_back to current + rounds_ahead_max; evidence_max pieces are kept
+  // (the oldest rounds go first).
+  Round evidence_rounds_back = 100;
+  size_t evidence_max = 1'024;
 
   // TEST ONLY. Skips the check that a proposal after a TC extends a QC at least as high as
   // the TC's highest reported QC, on both the proposing and the voting side. Breaks
@@ -102,7 +107,26 @@ struct CoreCounters {
   uint64_t tcs_formed = 0;
   uint64_t blocks_committed = 0;
   uint64_t block_requests_sent = 0;
-  uint64_t equivocations_seen = 0;
+  uint64_t equivocations_seen = 0;  // conflicting messages from one signer, counted each
+  uint64_t evidence_recorded = 0;   // new pieces of evidence (one per EvidenceKey)
+  // Certified blocks on two branches, one of them about to commit: more than f validators
+  // are faulty. The core commits neither; a node halts with an error.
+  uint64_t safety_violations = 0;
+};
+
+// How much state a core holds, for checking its bounds (tests, metrics).
+struct CoreStateSizes {
+  size_t tree_blocks = 0;
+  size_t vote_rounds = 0;
+  size_t timeout_rounds = 0;
+  size_t pending_proposals = 0;
+  size_t pending_qcs = 0;
+  size_t missing_blocks = 0;
+  size_t fetched_blocks = 0;
+  size_t proposals_seen = 0;
+  size_t detector_records = 0;
+  size_t evidence = 0;
+  size_t waiting_persist = 0;
 };
 
 class Core {
@@ -133,6 +157,9 @@ class Core {
   const BlockTree& tree() const;
   const CoreCounters& counters() const;
   const SafetyRules& safety_rules() const;
+  // Evidence of equivocation recorded so far (at most config.evidence_max pieces).
+  const std::map<EvidenceKey, Evidence>& evidence() const;
+  CoreStateSizes state_sizes() const;
 
  private:
   class Impl;

@@ -29,6 +29,8 @@ class Core::Impl {
   const BlockTree& tree() const { return tree_; }
   const CoreCounters& counters() const { return counters_; }
   const SafetyRules& safety_rules() const { return *safety_; }
+  const std::map<EvidenceKey, Evidence>& evidence() const { return evidence_; }
+  CoreStateSizes state_sizes() const;
 
  private:
   // Bounds on state kept for block fetching.
@@ -60,6 +62,11 @@ class Core::Impl {
   void InsertQCIntoTree(const QC& qc);
   void EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, const QC& proof);
   void Drop(DropReason reason);
+  // Equivocation detection (core_verify.cc). Each returns nullopt if it did not verify the
+  // signature, else whether it is valid.
+  std::optional<bool> ObserveVote(const Vote& vote);
+  std::optional<bool> ObserveProposal(const Proposal& proposal, const Hash32& id);
+  void RecordEvidence(Evidence evidence);
   void SendTo(uint32_t to, Message message, bool after_persist);
   void Broadcast(Message message, bool after_persist);
   uint64_t NextDeadlineMs() const;
@@ -100,6 +107,8 @@ class Core::Impl {
   VoteCollector votes_;
   TimeoutCollector timeouts_;
   CoreCounters counters_;
+  EquivocationDetector detector_;
+  std::map<EvidenceKey, Evidence> evidence_;
 
   // Commits decided before a restart but not yet durable; emitted by Start().
   std::vector<std::shared_ptr<const Block>> recovered_commits_;

@@ -111,15 +111,18 @@ void Core::Impl::HandleProposal(uint32_t from, const Proposal& p) {
   const BlockHeader& h = b.header;
   if (h.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
   if (h.proposer >= validators_.size()) return Drop(DropReason::kMalformed);
-  if (h.round < round_) return Drop(DropReason::kStaleRound);
   if (h.round > round_ + config_.rounds_ahead_max) return Drop(DropReason::kFarFutureRound);
+  if (h.Id(config_.chain_id) != b.id) return Drop(DropReason::kMalformed);
+  // Stale proposals too: a conflicting one is evidence whatever its round.
+  const std::optional<bool> valid = ObserveProposal(p, b.id);
+  if (valid == false) return Drop(DropReason::kBadSignature);
+  if (h.round < round_) return Drop(DropReason::kStaleRound);
   if (h.proposer != election_.Leader(h.round)) return Drop(DropReason::kWrongLeader);
-  if (h.Id(config_.chain_id) != b.id ||
-      PayloadHash(config_.chain_id, b.payload->txs, b.payload->evidence) != h.payload_hash) {
+  if (PayloadHash(config_.chain_id, b.payload->txs, b.payload->evidence) != h.payload_hash) {
     return Drop(DropReason::kMalformed);
   }
-  if (!verifier_.Verify(validators_.key(h.proposer), ProposalDigest(config_.chain_id, b.id),
-                        p.signature)) {
+  if (!valid && !verifier_.Verify(validators_.key(h.proposer),
+                                  ProposalDigest(config_.chain_id, b.id), p.signature)) {
     return Drop(DropReason::kBadSignature);
   }
   if (!VerifyQC(h.justify).ok()) return Drop(DropReason::kInvalidQC);

@@ -1,5 +1,7 @@
 // Core: checks of certificates and signatures from untrusted peers. Verified
 // certificates are remembered (bounded), since the same QC arrives in many messages.
+#include <algorithm>
+
 #include "consensus/core_impl.h"
 #include "crypto/sha256.h"
 
@@ -74,6 +76,58 @@ bool Core::Impl::VerifyVoteSignature(const Vote& vote) const {
   HOTBFT_ASSERT(vote.voter < validators_.size());
   return verifier_.Verify(validators_.key(vote.voter), vote.data.SigningDigest(config_.chain_id),
                           vote.signature);
+}
+
+// ---- Equivocation ----
+
+std::optional<bool> Core::Impl::ObserveVote(const Vote& vote) {
+  if (detector_.Classify(vote) != EquivocationDetector::Seen::kNew) return std::nullopt;
+  if (!VerifyVoteSignature(vote)) return false;
+  if (auto evidence = detector_.Record(vote)) RecordEvidence(std::move(*evidence));
+  return true;
+}
+
+std::optional<bool> Core::Impl::ObserveProposal(const Proposal& p, const Hash32& id) {
+  const BlockHeader& h = p.block->header;
+  if (detector_.Classify(h, id) != EquivocationDetector::Seen::kNew) return std::nullopt;
+  if (!verifier_.Verify(validators_.key(h.proposer), ProposalDigest(config_.chain_id, id),
+                        p.signature)) {
+    return false;
+  }
+  if (auto evidence = detector_.Record(h, id, p.signature)) RecordEvidence(std::move(*evidence));
+  return true;
+}
+
+void Core::Impl::RecordEvidence(Evidence evidence) {
+  HOTBFT_ASSERT(VerifyEvidence(evidence, config_.chain_id, validators_, verifier_).ok());
+  const EvidenceKey key = KeyOf(evidence);
+  if (evidence_.count(key)) return;
+  ++counters_.evidence_recorded;
+  evidence_.emplace(key, evidence);
+  out_.push_back(EvidenceAction{std::move(evidence)});
+  // Bounded: the oldest rounds go first.
+  while (evidence_.size() > config_.evidence_max) {
+    auto oldest = std::min_element(
+        evidence_.begin(), evidence_.end(),
+        [](const auto& a, const auto& b) { return a.first.round < b.first.round; });
+    evidence_.erase(oldest);
+  }
+}
+
+CoreStateSizes Core::Impl::state_sizes() const {
+  CoreStateSizes s;
+  s.tree_blocks = tree_.size();
+  s.vote_rounds = votes_.rounds();
+  s.timeout_rounds = timeouts_.rounds();
+  for (const auto& [id, list] : pending_proposals_) s.pending_proposals += list.size();
+  s.pending_qcs = pending_qcs_.size();
+  s.missing_blocks = missing_.size();
+  s.fetched_blocks = fetched_.size();
+  s.proposals_seen = proposals_seen_.size();
+  s.detector_records = detector_.size();
+  s.evidence = evidence_.size();
+  s.waiting_persist = waiting_persist_.size();
+  return s;
 }
 
 }  // namespace hotbft

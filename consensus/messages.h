@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "consensus/evidence.h"
 #include "consensus/safety_rules.h"
 #include "consensus/types.h"
 
@@ -73,7 +74,13 @@ struct SetDeadlineAction {
   uint64_t at_ms = 0;
 };
 
+// New evidence of equivocation (verified; once per EvidenceKey). Also kept by the core
+// (Core::evidence()) within CoreConfig::evidence_max.
+struct EvidenceAction {
+  Evidence evidence;
+};
+
 using Action = std::variant<SendAction, BroadcastAction, PersistAction, RequestPayloadAction,
-                            CommitAction, SetDeadlineAction>;
+                            CommitAction, SetDeadlineAction, EvidenceAction>;
 
 }  // namespace hotbft

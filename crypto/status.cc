@@ -17,6 +17,7 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kResourceExhausted: return "ResourceExhausted";
     case Status::Code::kUnauthenticated: return "Unauthenticated";
     case Status::Code::kInternal: return "Internal";
+    case Status::Code::kSafetyViolation: return "SafetyViolation";
   }
   return "Unknown";
 }

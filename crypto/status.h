@@ -28,6 +28,7 @@ class Status {
     kResourceExhausted,   // a bound was hit (queue full, mempool full)
     kUnauthenticated,     // an unknown or unverifiable peer
     kInternal,            // a dependency failed in a way that should not happen
+    kSafetyViolation,     // a guarantee that needs at most f faulty validators is broken
   };
 
   Status() = default;  // OK
@@ -52,6 +53,9 @@ class Status {
     return {Code::kUnauthenticated, std::move(msg)};
   }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status SafetyViolation(std::string msg) {
+    return {Code::kSafetyViolation, std::move(msg)};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

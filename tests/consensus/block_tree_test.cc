@@ -172,6 +172,26 @@ TEST_F(BlockTreeTest, CommitKeepsForksAboveTheNewRoot) {
   EXPECT_EQ(tree_.size(), 3u);
 }
 
+// Only possible with more than f faulty validators (or the test-only unsafe rules): a
+// certified block on one branch, then a 3-chain on another. The tree refuses the commit
+// and says why, instead of pruning the certified fork away.
+TEST_F(BlockTreeTest, CommitConflictingWithTheHighQCIsASafetyViolation) {
+  auto other = Add(fx_.genesis(), 4);
+  EXPECT_TRUE(Certify(other).empty());
+  auto b1 = Add(fx_.genesis(), 1);
+  auto b2 = Add(b1, 2);
+  auto b3 = Add(b2, 3);
+  EXPECT_TRUE(Certify(b1).empty());
+  EXPECT_TRUE(Certify(b2).empty());
+  auto refused = tree_.InsertQC(fx_.MakeQC(*b3));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kSafetyViolation) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(ShortId(other)), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(tree_.root(), fx_.genesis());  // nothing committed
+  EXPECT_EQ(tree_.Get(other->id), other);  // nothing pruned
+}
+
 TEST_F(BlockTreeTest, InsertIsIdempotent) {
   auto b1 = Add(fx_.genesis(), 1);
   EXPECT_TRUE(tree_.Insert(b1).ok());
