@@ -1,5 +1,6 @@
 #include "tests/sim/checkers.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace hotbft::sim {
@@ -144,6 +145,127 @@ std::optional<Violation> ValidityChecker::OnCommit(uint32_t validator, const Blo
         << it->second << " and again in block " << ShortId(block.id) << " at height "
         << block.header.height;
       return Violation{"validity", s.str()};
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Evidence ----
+
+EvidenceChecker::EvidenceChecker(const ValidatorSet& validators, const Verifier& verifier,
+                                 CoreConfig config, std::vector<bool> byzantine, uint32_t instances)
+    : validators_(validators),
+      verifier_(verifier),
+      config_(std::move(config)),
+      byzantine_(std::move(byzantine)),
+      seen_(instances) {
+  HOTBFT_ASSERT(byzantine_.size() == validators_.size());
+}
+
+std::optional<EvidenceKey> EvidenceChecker::OnDeliver(uint32_t receiver, uint32_t incarnation,
+                                                      Round round, const Message& message) {
+  HOTBFT_ASSERT(receiver < seen_.size());
+  Seen& seen = seen_[receiver];
+  if (seen.incarnation != incarnation) seen = Seen{incarnation, {}};
+  const uint32_t n = validators_.size();
+  auto vote_key = [&](const Vote& v) -> std::optional<EvidenceKey> {
+    if (v.voter >= n || !byzantine_[v.voter] || v.data.epoch != config_.epoch) return {};
+    const Hash32 digest = v.data.SigningDigest(config_.chain_id);
+    if (!verifier_.Verify(validators_.key(v.voter), digest, v.signature)) return {};
+    return Observe(seen, round, {EvidenceKind::kDoubleVote, v.voter, v.data.epoch, v.data.round},
+                   digest);
+  };
+  if (const auto* v = std::get_if<Vote>(&message)) return vote_key(*v);
+  if (const auto* t = std::get_if<Timeout>(&message)) {
+    if (t->data.epoch != config_.epoch || t->sender >= n || !t->vote) return {};
+    if (t->vote->voter != t->sender || t->vote->data.round != t->data.round) return {};
+    if (t->data.round > round + config_.rounds_ahead_max) return {};
+    return vote_key(*t->vote);
+  }
+  if (const auto* p = std::get_if<Proposal>(&message)) {
+    if (!p->block || !p->block->payload) return {};
+    const BlockHeader& h = p->block->header;
+    if (h.epoch != config_.epoch || h.proposer >= n || !byzantine_[h.proposer]) return {};
+    if (h.Id(config_.chain_id) != p->block->id) return {};
+    if (!verifier_.Verify(validators_.key(h.proposer),
+                          ProposalDigest(config_.chain_id, p->block->id), p->signature)) {
+      return {};
+    }
+    return Observe(seen, round, {EvidenceKind::kDoubleProposal, h.proposer, h.epoch, h.round},
+                   p->block->id);
+  }
+  return {};
+}
+
+std::optional<EvidenceKey> EvidenceChecker::Observe(Seen& seen, Round round, EvidenceKey key,
+                                                    const Hash32& content) {
+  const Round floor =
+      round > config_.evidence_rounds_back ? round - config_.evidence_rounds_back : 0;
+  // The core's window: its records below the floor are gone, so are these.
+  seen.first.erase(seen.first.begin(), seen.first.lower_bound({floor, 0, 0}));
+  if (key.round < floor || key.round > round + config_.rounds_ahead_max) return {};
+  auto [it, inserted] = seen.first.emplace(
+      std::tuple{key.round, static_cast<uint8_t>(key.kind), key.validator}, content);
+  if (inserted || it->second == content) return {};
+  return key;
+}
+
+std::optional<Violation> EvidenceChecker::Check(uint32_t receiver, const EvidenceKey& required,
+                                                const std::map<EvidenceKey, Evidence>& held) const {
+  if (held.count(required)) return std::nullopt;
+  // A full store drops its oldest rounds first.
+  if (held.size() >= config_.evidence_max) {
+    Round oldest = required.round;
+    for (const auto& [key, evidence] : held) oldest = std::min(oldest, key.round);
+    if (required.round <= oldest) return std::nullopt;
+  }
+  std::ostringstream s;
+  s << "instance " << receiver << " received conflicting " << EvidenceKindName(required.kind)
+    << " messages from validator " << required.validator << " for round " << required.round
+    << " but recorded no evidence (" << held.size() << " pieces held)";
+  return Violation{"evidence", s.str()};
+}
+
+std::optional<Violation> EvidenceChecker::OnEvidence(uint32_t receiver,
+                                                     const Evidence& evidence) const {
+  const EvidenceKey key = KeyOf(evidence);
+  std::ostringstream s;
+  if (Status st = VerifyEvidence(evidence, config_.chain_id, validators_, verifier_); !st.ok()) {
+    s << "instance " << receiver << " recorded evidence that does not verify: " << st.ToString();
+    return Violation{"evidence", s.str()};
+  }
+  if (key.validator >= byzantine_.size() || !byzantine_[key.validator]) {
+    s << "instance " << receiver << " recorded " << EvidenceKindName(key.kind)
+      << " evidence against honest validator " << key.validator << " in round " << key.round;
+    return Violation{"evidence", s.str()};
+  }
+  return std::nullopt;
+}
+
+// ---- Bounded state ----
+
+std::optional<Violation> CheckStateBounds(uint32_t instance, const CoreStateSizes& s, Round round,
+                                          Round root_round, const CoreConfig& config,
+                                          uint32_t validators) {
+  HOTBFT_ASSERT(round >= root_round);
+  const size_t n = validators;
+  const size_t rounds_window = config.rounds_ahead_max + 3;
+  const size_t detector_max = (config.evidence_rounds_back + config.rounds_ahead_max + 1) * n;
+  const std::pair<const char*, std::pair<size_t, size_t>> bounds[] = {
+      {"tree_blocks", {s.tree_blocks, 2 * (round - root_round)}},
+      {"vote_rounds", {s.vote_rounds, rounds_window}},
+      {"timeout_rounds", {s.timeout_rounds, rounds_window}},
+      {"proposals_seen", {s.proposals_seen, rounds_window}},
+      {"pending_proposals", {s.pending_proposals, (config.pending_proposals_max + 1) * n}},
+      {"detector_records", {s.detector_records, detector_max}},
+      {"evidence", {s.evidence, config.evidence_max}},
+  };
+  for (const auto& [name, value] : bounds) {
+    if (value.first > value.second) {
+      std::ostringstream o;
+      o << "instance " << instance << " holds " << value.first << " " << name << " (bound "
+        << value.second << ") in round " << round << ", committed round " << root_round;
+      return Violation{"bounded-state", o.str()};
     }
   }
   return std::nullopt;

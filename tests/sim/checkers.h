@@ -2,18 +2,20 @@
 // liveness (DESIGN.md, "Invariants"). Each returns a Violation naming what broke, with the
 // values that show it; the simulation stops the run at the first one.
 //
-// All validators in the simulator are honest (they crash and restart, they never lie),
-// so every validator is checked. Not thread-safe; owned by one Simulation.
+// The checkers watch honest validators only (those with Byzantine validators to watch
+// record what the Byzantine ones do). Not thread-safe; owned by one Simulation.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "consensus/core.h"
 #include "consensus/messages.h"
 
 namespace hotbft::sim {
@@ -83,6 +85,60 @@ class ValidityChecker {
   std::unordered_set<std::string> submitted_;
   std::vector<std::unordered_map<std::string, Height>> committed_;  // tx -> height
 };
+
+// Evidence: every equivocation by a Byzantine validator that reaches an honest one is
+// recorded by it, and no honest validator is ever accused.
+//
+// "Reaches" mirrors what the core promises (CoreConfig, core.h): two validly signed votes
+// (standalone, or carried by a timeout from their voter) or two proposals by one signer for
+// one round with different signed content, each arriving while the receiver's round r
+// makes its round fall in [r - evidence_rounds_back, r + rounds_ahead_max], within one
+// incarnation of the receiver (evidence lives in memory). The checker verifies signatures
+// itself, so forged messages never count.
+class EvidenceChecker {
+ public:
+  // `validators` and `verifier` must outlive the checker. `byzantine[v]` marks the
+  // validators whose equivocations are tracked.
+  EvidenceChecker(const ValidatorSet& validators, const Verifier& verifier, CoreConfig config,
+                  std::vector<bool> byzantine, uint32_t instances);
+
+  // Before instance `receiver` (honest, in round `round`, incarnation `incarnation`)
+  // processes `message`: the evidence it must hold afterwards, if this message completes
+  // an equivocation.
+  std::optional<EvidenceKey> OnDeliver(uint32_t receiver, uint32_t incarnation, Round round,
+                                       const Message& message);
+  // After: `held` is the receiver's evidence (Core::evidence()).
+  std::optional<Violation> Check(uint32_t receiver, const EvidenceKey& required,
+                                 const std::map<EvidenceKey, Evidence>& held) const;
+  // An honest validator's EvidenceAction: it must verify and accuse a Byzantine validator.
+  std::optional<Violation> OnEvidence(uint32_t receiver, const Evidence& evidence) const;
+
+ private:
+  struct Seen {
+    uint32_t incarnation = 0;
+    // Signed content (digest) first seen per (round, kind, signer), one epoch.
+    std::map<std::tuple<Round, uint8_t, uint32_t>, Hash32> first;
+  };
+  std::optional<EvidenceKey> Observe(Seen& seen, Round round, EvidenceKey key,
+                                     const Hash32& content);
+
+  const ValidatorSet& validators_;
+  const Verifier& verifier_;
+  const CoreConfig config_;
+  const std::vector<bool> byzantine_;
+  std::vector<Seen> seen_;  // per receiver instance
+};
+
+// Bounded state: whatever Byzantine validators send, an honest core (instance `instance`,
+// in round `round` above its committed root's round `root_round`) holds every structure
+// within its bound: the tree within two blocks per round since the last commit (one
+// proposal voted for and one certified block per round, certified blocks being unique per
+// round with at most f faulty validators), collectors and the proposals seen within the
+// rounds the core accepts, the equivocation detector within its window, the evidence
+// within evidence_max.
+std::optional<Violation> CheckStateBounds(uint32_t instance, const CoreStateSizes& sizes,
+                                          Round round, Round root_round, const CoreConfig& config,
+                                          uint32_t validators);
 
 // Liveness: from `stable_ms` on (GST, with every restart done and every partition healed),
 // each running validator that is not excluded raises its committed height within every

@@ -1,6 +1,8 @@
 // hotbft-sim: runs the deterministic simulator over a range of seeds.
 //
 //   hotbft-sim --validators 4 --seeds 2000 --crashes --partitions
+//   hotbft-sim --validators 4 --byzantine 1 --strategy all --seeds 2000 --crashes --partitions
+//   hotbft-sim --validators 4 --byzantine 1 --strategy twins --seeds 10000 --duration 15
 //
 // Prints progress to stderr, every violation (seed, checker, message, replay command and,
 // for the first few, a trace of the last events) to stdout, then one summary line. Exits
@@ -62,6 +64,14 @@ int main(int argc, char** argv) {
                "TEST ONLY: restarted validators lose their safety data (double-signs)");
   app.add_flag("--test-partition-forever", config.test_partition_never_heals,
                "TEST ONLY: a partition in two halves that never heals (no liveness)");
+  uint32_t byzantine = 0;
+  std::string strategy = "all";
+  app.add_option("--byzantine", byzantine,
+                 "Byzantine validators per seed (at most f for the guarantees)");
+  app.add_option(
+      "--strategy", strategy,
+      "what the Byzantine validators do: a strategy name, several joined by commas (each "
+      "validator draws one per seed), 'all', or 'twins' (two instances per key)");
   bool unsafe_rules = false;
   app.add_flag("--test-unsafe-rules", unsafe_rules,
                "TEST ONLY: every validator runs without the lock and the TC high-QC check");
@@ -71,6 +81,37 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   config.duration_ms = static_cast<uint64_t>(duration_s * 1000.0);
+  if (byzantine > config.validators) {
+    std::cerr << "--byzantine " << byzantine << " exceeds --validators " << config.validators
+              << "\n";
+    return 2;
+  }
+  config.byzantine = byzantine;
+  if (strategy == "twins") {
+    config.twins = true;
+    if (config.instances() > hotbft::sim::kSimValidatorsMax) {
+      std::cerr << "--validators plus --byzantine twins exceed " << hotbft::sim::kSimValidatorsMax
+                << " instances\n";
+      return 2;
+    }
+  } else if (strategy != "all") {
+    std::string_view rest = strategy;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      auto kind = hotbft::byzantine::ParseStrategy(name);
+      if (!kind) {
+        std::cerr << "unknown --strategy '" << name << "'; one of: all, twins";
+        for (auto k : hotbft::byzantine::AllStrategies()) {
+          std::cerr << ", " << hotbft::byzantine::StrategyName(k);
+        }
+        std::cerr << "\n";
+        return 2;
+      }
+      config.strategies.push_back(*kind);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   if (unsafe_rules) hotbft::sim::UseUnsafeRules(config);
   if (live_trace) {
     config.live_trace = &std::cout;

@@ -29,13 +29,41 @@ void DrawCrashCycles(uint32_t node, uint64_t gst_ms, SimRandom& rng, std::vector
   }
 }
 
+// 0..n-1 in random order.
+std::vector<uint32_t> Shuffled(uint32_t n, SimRandom& rng) {
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Uniform(0, i)]);
+  return order;
+}
+
+void DrawByzantine(const SimConfig& config, Scenario& s, SimRandom& rng) {
+  HOTBFT_ASSERT(config.byzantine <= config.validators);
+  if (config.byzantine == 0) return;
+  std::vector<uint32_t> order = Shuffled(config.validators, rng);
+  s.byzantine.assign(order.begin(), order.begin() + config.byzantine);
+  std::sort(s.byzantine.begin(), s.byzantine.end());
+  if (config.twins) {
+    s.twins = DrawTwinsSchedule(config.validators, config.instances(), s.byzantine, rng);
+    return;
+  }
+  const std::vector<byzantine::StrategyKind> pool =
+      config.strategies.empty() ? byzantine::AllStrategies() : config.strategies;
+  for (size_t k = 0; k < s.byzantine.size(); ++k) {
+    s.strategies.push_back(pool[rng.Uniform(0, pool.size() - 1)]);
+  }
+}
+
 void DrawCrashes(const SimConfig& config, Scenario& s, SimRandom& rng) {
   const uint32_t n = config.validators;
   uint32_t budget = (n - 1) / 3;
   if (budget == 0) return;
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  for (uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Uniform(0, i)]);
+  std::vector<uint32_t> order;
+  for (uint32_t v : Shuffled(n, rng)) {
+    if (!s.IsByzantine(v)) order.push_back(v);
+  }
+  budget = std::min<uint32_t>(budget, static_cast<uint32_t>(order.size()));
+  if (budget == 0) return;
   size_t next = 0;
   if (rng.Chance(kPermanentCrashProbability)) {
     const uint32_t node = order[next++];
@@ -67,6 +95,10 @@ void DrawPartitions(const SimConfig& config, Scenario& s, SimRandom& rng) {
 
 }  // namespace
 
+bool Scenario::IsByzantine(uint32_t validator) const {
+  return std::binary_search(byzantine.begin(), byzantine.end(), validator);
+}
+
 Scenario DrawScenario(const SimConfig& config, SimRandom& rng) {
   HOTBFT_ASSERT(config.validators >= 1);
   HOTBFT_ASSERT(config.validators <= kSimValidatorsMax);
@@ -75,12 +107,15 @@ Scenario DrawScenario(const SimConfig& config, SimRandom& rng) {
   HOTBFT_ASSERT(s.gst_ms > 0);
   s.scheme = rng.Chance(config.real_crypto_share) ? SignatureScheme::kSchnorrBip340
                                                   : SignatureScheme::kTestOnlyKeyedHash;
+  DrawByzantine(config, s, rng);
   if (config.crashes) DrawCrashes(config, s, rng);
+  const uint32_t f = (config.validators - 1) / 3;
+  s.liveness_checked = s.byzantine.size() + (s.down_for_good ? 1 : 0) <= f;
   if (config.test_partition_never_heals) {
     HOTBFT_ASSERT(config.validators >= 2);
     const uint32_t half = config.validators / 2;
     s.faults.push_back(Fault{0, FaultKind::kPartition, 0, (uint64_t{1} << half) - 1, true});
-  } else if (config.partitions && config.validators >= 2) {
+  } else if (config.partitions && config.validators >= 2 && !config.twins) {
     DrawPartitions(config, s, rng);
   }
   // Stable: faults drawn for one time keep the order they were drawn in.

@@ -2,8 +2,10 @@
 // signature scheme, crash and restart times, partitions. Every fault ends by GST except
 // one validator that may stay crashed for the whole run.
 //
-// Fault budget: at most f = (n - 1) / 3 distinct validators ever crash (the one that
-// stays down counts), so at most f are faulty at any time.
+// Fault budget: at most f = (n - 1) / 3 distinct honest validators ever crash (the one
+// that stays down counts). Byzantine validators never crash. With Byzantine validators too,
+// more than f may be faulty before GST: safety must hold regardless, liveness is only
+// checked where at most f are faulty from GST on (Scenario::liveness_checked).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "crypto/signer.h"
 #include "tests/sim/sim_config.h"
 #include "tests/sim/sim_random.h"
+#include "tests/sim/twins.h"
 
 namespace hotbft::sim {
 
@@ -45,6 +48,13 @@ struct Scenario {
   uint64_t gst_ms = 0;
   std::optional<uint32_t> down_for_good;  // crashed for the whole run, if any
   std::vector<Fault> faults;              // ascending at_ms
+  std::vector<uint32_t> byzantine;        // Byzantine validators, ascending
+  // strategies[k]: the strategy of byzantine[k] (empty with twins).
+  std::vector<byzantine::StrategyKind> strategies;
+  std::optional<TwinsSchedule> twins;
+  bool liveness_checked = true;
+
+  bool IsByzantine(uint32_t validator) const;
 };
 
 // Draws the scenario of one run from `rng`. Deterministic in (config, rng state).

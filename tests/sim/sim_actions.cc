@@ -45,6 +45,8 @@ void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
             OnCommitAction(i, a);
           } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
             OnDeadline(i, a.at_ms);
+          } else if constexpr (std::is_same_v<T, EvidenceAction>) {
+            OnEvidenceAction(i, a);
           } else {
             static_assert(sizeof(T) == 0, "an Action the simulator does not carry out");
           }
@@ -55,13 +57,16 @@ void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
 }
 
 void Simulation::CheckSigned(uint32_t i, const Message& message) {
-  if (auto v = double_sign_.OnSend(i, message)) Fail(std::move(*v));
+  // A Byzantine validator's signatures are its own business: the checkers watch the rest.
+  if (!nodes_[i].honest) return;
+  if (auto v = double_sign_.OnSend(nodes_[i].validator, message)) Fail(std::move(*v));
 }
 
 void Simulation::OnSendAction(uint32_t i, uint32_t to, std::shared_ptr<const Message> message) {
-  HOTBFT_ASSERT(to < nodes_.size());
-  HOTBFT_ASSERT(to != i);
+  HOTBFT_ASSERT(to < config_.validators);
+  HOTBFT_ASSERT(to != nodes_[i].validator);
   CheckSigned(i, *message);
+  if (nodes_[i].strategy) return SendThroughStrategy(i, byzantine::Envelope{{to}, *message});
   Transmit(i, to, message);
 }
 
@@ -71,26 +76,85 @@ void Simulation::OnBroadcastAction(uint32_t i, std::shared_ptr<const Message> me
     TraceEvent(TraceKind::kPropose, i, 0, Summarize(*message));
   } else if (std::holds_alternative<Timeout>(*message)) {
     TraceEvent(TraceKind::kTimeout, i, 0, Summarize(*message));
-    if (now_ms_ >= scenario_.gst_ms) ++timeout_sends_after_gst_;
+    if (now_ms_ >= scenario_.gst_ms && nodes_[i].honest) ++timeout_sends_after_gst_;
   }
-  for (uint32_t j = 0; j < nodes_.size(); ++j) {
-    if (j != i) Transmit(i, j, message);
+  const uint32_t self = nodes_[i].validator;
+  if (nodes_[i].strategy) {
+    byzantine::Envelope envelope{{}, *message};
+    for (uint32_t v = 0; v < config_.validators; ++v) {
+      if (v != self) envelope.to.push_back(v);
+    }
+    return SendThroughStrategy(i, std::move(envelope));
+  }
+  for (uint32_t v = 0; v < config_.validators; ++v) {
+    if (v != self) Transmit(i, v, message);
   }
 }
 
+byzantine::Context Simulation::StrategyContext(uint32_t i) {
+  Node& node = nodes_[i];
+  HOTBFT_ASSERT(node.strategy != nullptr);
+  byzantine::Context ctx;
+  ctx.self = node.validator;
+  ctx.validators = config_.validators;
+  ctx.chain_id = core_config_.chain_id;
+  ctx.epoch = core_config_.epoch;
+  ctx.signer = node.raw_signer.get();
+  ctx.rng = node.strategy_rng.get();
+  ctx.core = node.core.get();
+  ctx.now_ms = now_ms_;
+  return ctx;
+}
+
+void Simulation::SendThroughStrategy(uint32_t i, byzantine::Envelope envelope) {
+  byzantine::Context ctx = StrategyContext(i);
+  SendEnvelopes(i, nodes_[i].strategy->OnSend(std::move(envelope), ctx));
+}
+
+void Simulation::SendEnvelopes(uint32_t i, std::vector<byzantine::Envelope> envelopes) {
+  for (byzantine::Envelope& e : envelopes) {
+    auto message = std::make_shared<const Message>(std::move(e.message));
+    for (uint32_t to : e.to) {
+      HOTBFT_ASSERT(to < config_.validators);
+      if (to != nodes_[i].validator) Transmit(i, to, message);
+    }
+  }
+}
+
+void Simulation::OnStrategyTick(const StrategyTickEvent& event) {
+  Node& node = nodes_[event.node];
+  HOTBFT_ASSERT(node.strategy != nullptr);
+  Schedule(now_ms_ + byzantine::kTickIntervalMs, StrategyTickEvent{event.node});
+  if (!node.up) return;
+  byzantine::Context ctx = StrategyContext(event.node);
+  SendEnvelopes(event.node, node.strategy->OnTick(ctx));
+}
+
+// To every instance of validator `to` (two for a twin), through the simulated links; in a
+// twins run, before GST, the schedule's partition of the sender's round applies too.
 void Simulation::Transmit(uint32_t from, uint32_t to,
                           const std::shared_ptr<const Message>& message) {
-  const LinkOutcome outcome = network_.Send(from, to, now_ms_);
-  switch (outcome.fate) {
-    case LinkFate::kLost: return TraceEvent(TraceKind::kLost, from, to, Summarize(*message));
-    case LinkFate::kPartitioned:
-      return TraceEvent(TraceKind::kPartitioned, from, to, Summarize(*message));
-    case LinkFate::kDelivered: break;
-  }
-  HOTBFT_ASSERT(outcome.copies >= 1);
-  HOTBFT_ASSERT(outcome.copies <= outcome.arrival_ms.size());
-  for (uint32_t c = 0; c < outcome.copies; ++c) {
-    Schedule(outcome.arrival_ms[c], DeliverEvent{from, to, message});
+  HOTBFT_ASSERT(to < instances_of_.size());
+  for (uint32_t j : instances_of_[to]) {
+    HOTBFT_ASSERT(j != from);
+    if (scenario_.twins && now_ms_ < scenario_.gst_ms &&
+        TwinsCut(*scenario_.twins, from, j, nodes_[from].core->current_round())) {
+      TraceEvent(TraceKind::kPartitioned, from, j, Summarize(*message));
+      continue;
+    }
+    const LinkOutcome outcome = network_.Send(from, j, now_ms_);
+    switch (outcome.fate) {
+      case LinkFate::kLost: TraceEvent(TraceKind::kLost, from, j, Summarize(*message)); continue;
+      case LinkFate::kPartitioned:
+        TraceEvent(TraceKind::kPartitioned, from, j, Summarize(*message));
+        continue;
+      case LinkFate::kDelivered: break;
+    }
+    HOTBFT_ASSERT(outcome.copies >= 1);
+    HOTBFT_ASSERT(outcome.copies <= outcome.arrival_ms.size());
+    for (uint32_t c = 0; c < outcome.copies; ++c) {
+      Schedule(outcome.arrival_ms[c], DeliverEvent{from, j, message});
+    }
   }
 }
 
@@ -115,15 +179,19 @@ void Simulation::OnCommitAction(uint32_t i, const CommitAction& commit) {
   Node& node = nodes_[i];
   for (const auto& block : commit.blocks) {
     HOTBFT_ASSERT(block != nullptr);
-    std::optional<Violation> v = agreement_->OnCommit(i, *block);
-    if (!v) v = validity_.OnCommit(i, *block);
+    std::optional<Violation> v;
+    if (node.honest) {
+      HOTBFT_ASSERT(i == node.validator);
+      v = agreement_->OnCommit(i, *block);
+      if (!v) v = validity_.OnCommit(i, *block);
+    }
     if (v) return Fail(std::move(*v));
     node.committed_height = block->header.height;
     node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
     node.txs_committed += block->payload->txs.size();
     node.mempool.OnCommit(*block);
   }
-  liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
+  if (node.honest) liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
   MessageSummary top;
   top.height = commit.blocks.back()->header.height;
   top.block = commit.blocks.back()->id;
@@ -138,12 +206,44 @@ void Simulation::OnDeadline(uint32_t i, uint64_t at_ms) {
   Schedule(std::max(at_ms, now_ms_), TickEvent{i, node.deadline_generation});
 }
 
+void Simulation::OnEvidenceAction(uint32_t i, const EvidenceAction& action) {
+  if (!nodes_[i].honest) return;
+  if (auto v = evidence_->OnEvidence(i, action.evidence)) Fail(std::move(*v));
+}
+
 void Simulation::OnDeliver(const DeliverEvent& event) {
   Node& node = nodes_[event.to];
   if (!node.up)
     return TraceEvent(TraceKind::kDown, event.from, event.to, Summarize(*event.message));
   TraceEvent(TraceKind::kDeliver, event.from, event.to, Summarize(*event.message));
-  Apply(event.to, node.core->OnMessage(event.from, *event.message, now_ms_));
+  const uint32_t sender = nodes_[event.from].validator;
+  if (node.strategy) {
+    byzantine::Context ctx = StrategyContext(event.to);
+    byzantine::ReceiveResult r = node.strategy->OnReceive(sender, *event.message, ctx);
+    SendEnvelopes(event.to, std::move(r.send));
+    if (!r.deliver) return;
+    return Apply(event.to, node.core->OnMessage(sender, *event.message, now_ms_));
+  }
+  std::optional<EvidenceKey> required;
+  if (node.honest) {
+    required = evidence_->OnDeliver(event.to, node.incarnation, node.core->current_round(),
+                                    *event.message);
+  }
+  Apply(event.to, node.core->OnMessage(sender, *event.message, now_ms_));
+  if (node.honest && node.up && !violation_) CheckAfterDelivery(event.to, required);
+}
+
+void Simulation::CheckAfterDelivery(uint32_t i, const std::optional<EvidenceKey>& required) {
+  const Core& core = *nodes_[i].core;
+  if (required) {
+    ++evidence_required_;
+    if (auto v = evidence_->Check(i, *required, core.evidence())) return Fail(std::move(*v));
+  }
+  if (core.counters().safety_violations > 0) {
+    return Fail(Violation{"agreement", "instance " + std::to_string(i) +
+                                           " holds certified blocks on two branches and "
+                                           "refused to commit either (core safety check)"});
+  }
 }
 
 void Simulation::OnTick(const TickEvent& event) {

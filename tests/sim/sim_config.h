@@ -7,6 +7,12 @@
 // stays down for the whole run) is running again: the liveness checker then expects
 // every running validator to commit within every window of
 // (2n + 2) * CoreConfig::RoundTimeoutMaxMs().
+//
+// Byzantine validators (`byzantine` of them, drawn per seed) each run one strategy of
+// tests/byzantine, drawn per seed from `strategies`, or, with `twins`, run as two honest
+// instances sharing one key (twins.h). The checkers watch the honest validators only;
+// liveness is checked in seeds where at most f validators are faulty after GST (the
+// Byzantine ones and the one that may stay crashed).
 #pragma once
 
 #include <cstdint>
@@ -15,9 +21,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "consensus/core.h"
 #include "consensus/safety_rules.h"
+#include "tests/byzantine/strategy.h"
 
 namespace hotbft::sim {
 
@@ -54,6 +62,13 @@ struct SimConfig {
   double drop_probability = kDefaultDropProbability;   // per message, before GST
   double real_crypto_share = kDefaultRealCryptoShare;  // share of seeds signing with BIP-340
 
+  // Byzantine validators per seed. More than f only to show the checkers firing.
+  uint32_t byzantine = 0;  // REQUIRES: byzantine <= validators
+  // Each Byzantine validator draws its strategy per seed from these (empty: all of them).
+  std::vector<byzantine::StrategyKind> strategies;
+  // The Byzantine validators run as twins instead of strategies.
+  bool twins = false;
+
   // ---- Test-only fault injection: each one makes a checker fire ----
   // A restarted validator loses its safety data and is initialised fresh, so it may
   // sign again in rounds it already signed (no double-sign checker).
@@ -65,11 +80,16 @@ struct SimConfig {
   // Every trace line is written here as it happens, if set (debugging one seed).
   std::ostream* live_trace = nullptr;
 
+  // Set by UseUnsafeRules (for the replay command).
+  bool test_unsafe_rules = false;
+
   // ---- Seams for test-only protocol variants (unset: the real ones) ----
   std::function<void(CoreConfig&)> core_config_hook;  // edits the simulator's CoreConfig
   SafetyRulesFactory safety_rules_factory;
 
   uint64_t gst_ms() const { return duration_ms / kGstDivisor; }
+  // Validator instances: a twin adds one.
+  uint32_t instances() const { return validators + (twins ? byzantine : 0); }
 };
 
 // The CoreConfig every simulated validator runs with (before config.core_config_hook).

@@ -8,17 +8,12 @@
 namespace hotbft::sim {
 namespace {
 
-// SeededRandom::Derive streams: validator keys, and one per (incarnation, validator) for
-// the signing randomness (BIP-340 aux_rand).
-constexpr uint64_t kKeyStream = 0;
-constexpr uint64_t kSignerStreamBase = 1;
-
 // After GST a round (a proposal, then a vote, each persisted first) fits in the base round
 // timeout, so a healthy network never times a round out.
 static_assert(2 * (kLatencyMsMax + kSyncDelayMsMax) < kSimRoundTimeoutBaseMs);
 
-uint64_t SignerStream(uint32_t validator, uint32_t incarnation) {
-  return kSignerStreamBase + uint64_t{incarnation} * kSimValidatorsMax + validator;
+uint64_t SignerStream(uint32_t instance, uint32_t incarnation) {
+  return kSignerStreamBase + uint64_t{incarnation} * kSimValidatorsMax + instance;
 }
 
 struct Later {
@@ -43,6 +38,7 @@ CoreConfig SimCoreConfig() {
 }
 
 void UseUnsafeRules(SimConfig& config) {
+  config.test_unsafe_rules = true;
   config.core_config_hook = [](CoreConfig& c) { c.test_only_unsafe_skip_tc_check = true; };
   config.safety_rules_factory = [](std::unique_ptr<Signer> signer, uint32_t self,
                                    const std::string& chain_id, std::optional<SafetyData> stored) {
@@ -62,7 +58,8 @@ Simulation::Simulation(SimConfig config, uint64_t seed)
       double_sign_(config_.validators),
       validity_(config_.validators) {
   HOTBFT_ASSERT(config_.validators >= 1);
-  HOTBFT_ASSERT(config_.validators <= kSimValidatorsMax);
+  HOTBFT_ASSERT(config_.instances() <= kSimValidatorsMax);
+  HOTBFT_ASSERT(config_.byzantine <= config_.validators);
   HOTBFT_ASSERT(config_.duration_ms > 0);
 }
 
@@ -81,7 +78,11 @@ void Simulation::Setup() {
     secrets_.push_back(secret.bytes());
   }
   validators_ = std::make_unique<ValidatorSet>(ValidatorSet::Create(keys).value());
-  election_ = std::make_unique<RoundRobinElection>(n);
+  if (scenario_.twins) {
+    election_ = std::make_unique<ScheduledElection>(n, scenario_.twins->leaders);
+  } else {
+    election_ = std::make_unique<RoundRobinElection>(n);
+  }
   genesis_ = MakeGenesisBlock(core_config_.chain_id, core_config_.epoch, n);
   genesis_qc_ = MakeGenesisQC(*genesis_);
 
@@ -89,12 +90,38 @@ void Simulation::Setup() {
   const uint64_t window_ms = (2 * uint64_t{n} + 2) * core_config_.RoundTimeoutMaxMs();
   liveness_.emplace(n, scenario_.gst_ms, window_ms);
   if (scenario_.down_for_good) liveness_->Exclude(*scenario_.down_for_good);
+  for (uint32_t v : scenario_.byzantine) liveness_->Exclude(v);
+  std::vector<bool> byzantine(n);
+  for (uint32_t v : scenario_.byzantine) byzantine[v] = true;
+  evidence_.emplace(*validators_, VerifierFor(scenario_.scheme), core_config_, byzantine,
+                    config_.instances());
 
-  nodes_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    nodes_[i].store = std::make_unique<SimStore>(genesis_, genesis_qc_);
+  // Instances: validator i is instance i; twins of the Byzantine validators follow.
+  nodes_.resize(config_.instances());
+  instances_of_.resize(n);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    Node& node = nodes_[i];
+    node.validator = i < n ? i : scenario_.byzantine[i - n];
+    node.honest = !scenario_.IsByzantine(node.validator);
+    instances_of_[node.validator].push_back(i);
+    node.store = std::make_unique<SimStore>(genesis_, genesis_qc_);
   }
-  for (uint32_t i = 0; i < n; ++i) StartNode(i);
+  for (size_t k = 0; k < scenario_.strategies.size(); ++k) {
+    Node& node = nodes_[scenario_.byzantine[k]];
+    node.strategy = byzantine::MakeStrategy(scenario_.strategies[k]);
+    node.strategy_rng = std::make_unique<SeededRandom>(
+        SeededRandom::Derive(seed_, kStrategyStreamBase + scenario_.byzantine[k]));
+    auto signer = MakeSigner(
+        scenario_.scheme, SecretKey(secrets_[node.validator]),
+        std::make_unique<SeededRandom>(SeededRandom::Derive(
+            seed_, kStrategyStreamBase + kSimValidatorsMax / 2 + scenario_.byzantine[k])));
+    HOTBFT_ASSERT(signer.ok());
+    node.raw_signer = std::move(signer).value();
+  }
+  for (uint32_t i = 0; i < nodes_.size(); ++i) StartNode(i);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].strategy) Schedule(byzantine::kTickIntervalMs, StrategyTickEvent{i});
+  }
   for (const Fault& fault : scenario_.faults) Schedule(fault.at_ms, fault);
   Schedule(scenario_.gst_ms, GstEvent{});
   Schedule(scenario_.gst_ms, CheckEvent{});
@@ -155,6 +182,7 @@ void Simulation::Dispatch(EventBody& body) {
   if (auto* e = std::get_if<DeliverEvent>(&body)) return OnDeliver(*e);
   if (auto* e = std::get_if<TickEvent>(&body)) return OnTick(*e);
   if (auto* e = std::get_if<SyncEvent>(&body)) return OnSync(*e);
+  if (auto* e = std::get_if<StrategyTickEvent>(&body)) return OnStrategyTick(*e);
   if (std::holds_alternative<SubmitEvent>(body)) return OnSubmit();
   if (std::holds_alternative<CheckEvent>(body)) {
     OnCheck();
@@ -173,21 +201,22 @@ void Simulation::StartNode(uint32_t i) {
   HOTBFT_ASSERT(node.core == nullptr);
   RecoveryState recovery = node.store->Recover();
   if (config_.test_forget_safety_on_restart) recovery.safety = std::nullopt;
-  auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[i]),
+  auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[node.validator]),
                            std::make_unique<SeededRandom>(
                                SeededRandom::Derive(seed_, SignerStream(i, node.incarnation))));
   HOTBFT_ASSERT(signer.ok());
   std::unique_ptr<SafetyRules> rules =
       config_.safety_rules_factory
-          ? config_.safety_rules_factory(std::move(signer).value(), i, core_config_.chain_id,
-                                         recovery.safety)
-          : std::make_unique<SafetyRules>(std::move(signer).value(), i, core_config_.chain_id,
-                                          recovery.safety);
+          ? config_.safety_rules_factory(std::move(signer).value(), node.validator,
+                                         core_config_.chain_id, recovery.safety)
+          : std::make_unique<SafetyRules>(std::move(signer).value(), node.validator,
+                                          core_config_.chain_id, recovery.safety);
   // No synced safety data means no signed message ever left this validator (persist, then
   // send), so initialising fresh is safe, except under test_forget_safety_on_restart.
   if (!rules->initialized()) rules->InitializeFresh(core_config_.epoch);
-  node.core = std::make_unique<Core>(core_config_, i, *validators_, VerifierFor(scenario_.scheme),
-                                     *election_, std::move(rules), std::move(recovery));
+  node.core = std::make_unique<Core>(core_config_, node.validator, *validators_,
+                                     VerifierFor(scenario_.scheme), *election_, std::move(rules),
+                                     std::move(recovery));
   node.up = true;
   Apply(i, node.core->Start(now_ms_));
 }
@@ -198,6 +227,8 @@ void Simulation::HarvestCounters(Node& node) {
   node.timeouts_sent += c.timeouts_sent;
   node.tcs_formed += c.tcs_formed;
   node.max_round = std::max(node.max_round, node.core->current_round());
+  for (size_t r = 0; r < c.dropped.size(); ++r) node.dropped[r] += c.dropped[r];
+  node.evidence_recorded += c.evidence_recorded;
 }
 
 // Everything in memory is gone; the store keeps what it synced.
@@ -247,7 +278,10 @@ void Simulation::OnSubmit() {
   if (n > 1 && rng_.Chance(kSecondSubmitProbability)) {
     targets.push_back((first + static_cast<uint32_t>(rng_.Uniform(1, n - 1))) % n);
   }
-  for (uint32_t i : targets) {
+  for (uint32_t v : targets) {
+    // A client reaches one machine: one of a twin's two instances.
+    const std::vector<uint32_t>& instances = instances_of_[v];
+    const uint32_t i = instances[rng_.Uniform(0, instances.size() - 1)];
     Node& node = nodes_[i];
     if (!node.up) continue;  // the client's request is lost
     if (node.mempool.Submit(tx)) Apply(i, node.core->OnTxsAvailable(now_ms_));
@@ -257,9 +291,23 @@ void Simulation::OnSubmit() {
 }
 
 void Simulation::OnCheck() {
-  std::vector<bool> running(nodes_.size());
-  for (size_t i = 0; i < nodes_.size(); ++i) running[i] = nodes_[i].up;
+  for (uint32_t i = 0; i < nodes_.size() && !violation_; ++i) {
+    if (nodes_[i].up && nodes_[i].honest) CheckStateBounds(i);
+  }
+  if (!scenario_.liveness_checked || violation_) return;
+  // Per validator: the honest ones are instances 0..n-1.
+  std::vector<bool> running(config_.validators);
+  for (uint32_t v = 0; v < config_.validators; ++v) running[v] = nodes_[v].up;
   if (auto v = liveness_->Check(now_ms_, running)) Fail(std::move(*v));
+}
+
+void Simulation::CheckStateBounds(uint32_t i) {
+  const Core& core = *nodes_[i].core;
+  if (auto v = sim::CheckStateBounds(i, core.state_sizes(), core.current_round(),
+                                     core.tree().root()->header.round, core_config_,
+                                     config_.validators)) {
+    Fail(std::move(*v));
+  }
 }
 
 void Simulation::Fail(Violation violation) {
@@ -277,15 +325,24 @@ SeedResult Simulation::Result() {
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     Node& node = nodes_[i];
     if (node.core) HarvestCounters(node);
+    if (!node.honest) continue;
     r.timeouts_sent += node.timeouts_sent;
     r.tcs_formed += node.tcs_formed;
     r.rounds = std::max(r.rounds, node.max_round);
     r.commit_log_hashes.push_back(node.commit_log_hash);
     r.committed_max = std::max(r.committed_max, node.committed_height);
     r.txs_committed = std::max(r.txs_committed, node.txs_committed);
+    for (size_t k = 0; k < r.dropped.size(); ++k) r.dropped[k] += node.dropped[k];
+    r.evidence_recorded += node.evidence_recorded;
     if (scenario_.down_for_good != i)
       r.committed_min = std::min(r.committed_min, node.committed_height);
   }
+  r.evidence_required = evidence_required_;
+  r.safety_refusals = safety_refusals_;
+  r.liveness_checked = scenario_.liveness_checked;
+  r.byzantine = scenario_.byzantine;
+  r.strategies = scenario_.strategies;
+  r.twins = scenario_.twins.has_value();
   if (r.committed_min == ~Height{0}) r.committed_min = 0;
   r.crashes = crashes_;
   r.timeout_sends_after_gst = timeout_sends_after_gst_;

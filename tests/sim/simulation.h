@@ -3,12 +3,18 @@
 // one SimRandom drive the links, the faults of the Scenario and the clients. Events are
 // ordered by (time, sequence number), so a seed replays identically.
 //
-// Every run carries the four checkers (checkers.h); the run stops at the first violation
-// and the result holds it with a trace of the last events.
+// Validators run as instances: one each, plus one more per twin (a Byzantine validator in
+// twins mode runs as two instances with one key). Links, partitions and traces are between
+// instances; a message to a validator goes to each of its instances. A Byzantine instance
+// with a strategy passes its core's traffic through the strategy (tests/byzantine).
+//
+// Every run carries the checkers (checkers.h) on its honest validators; the run stops at
+// the first violation and the result holds it with a trace of the last events.
 //
 // Not thread-safe. Separate Simulations share nothing and may run on separate threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,6 +44,11 @@ inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
 inline constexpr uint64_t kSubmitGapMsMin = 1;
 inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
+// SeededRandom::Derive streams of a run: validator keys, the strategies' randomness (one
+// per instance), and the signing randomness (one per instance and incarnation).
+inline constexpr uint64_t kKeyStream = 0;
+inline constexpr uint64_t kStrategyStreamBase = 1;
+inline constexpr uint64_t kSignerStreamBase = kStrategyStreamBase + kSimValidatorsMax;
 
 struct SeedResult {
   uint64_t seed = 0;
@@ -53,6 +64,14 @@ struct SeedResult {
   uint64_t tcs_formed = 0;
   uint64_t crashes = 0;
   uint64_t txs_committed = 0;  // by the validator that committed the most
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};  // honest validators
+  uint64_t evidence_recorded = 0;                                           // by honest validators
+  uint64_t evidence_required = 0;  // equivocations that reached an honest validator
+  uint64_t safety_refusals = 0;    // commits honest cores refused (CoreCounters)
+  bool liveness_checked = true;
+  std::vector<uint32_t> byzantine;
+  std::vector<byzantine::StrategyKind> strategies;
+  bool twins = false;
   uint64_t virtual_ms = 0;
   uint64_t events = 0;
   std::vector<Hash32> commit_log_hashes;  // per validator: chained hash of committed ids
@@ -76,9 +95,12 @@ class Simulation {
 
  private:
   struct DeliverEvent {
-    uint32_t from = 0;
+    uint32_t from = 0;  // instances
     uint32_t to = 0;
     std::shared_ptr<const Message> message;
+  };
+  struct StrategyTickEvent {
+    uint32_t node = 0;
   };
   struct TickEvent {
     uint32_t node = 0;
@@ -91,8 +113,8 @@ class Simulation {
   struct SubmitEvent {};
   struct CheckEvent {};
   struct GstEvent {};
-  using EventBody =
-      std::variant<DeliverEvent, TickEvent, SyncEvent, SubmitEvent, CheckEvent, GstEvent, Fault>;
+  using EventBody = std::variant<DeliverEvent, TickEvent, SyncEvent, StrategyTickEvent, SubmitEvent,
+                                 CheckEvent, GstEvent, Fault>;
   struct Event {
     uint64_t at_ms = 0;
     uint64_t seq = 0;
@@ -100,6 +122,11 @@ class Simulation {
   };
 
   struct Node {
+    uint32_t validator = 0;  // whose key this instance signs with
+    bool honest = true;      // false for a Byzantine validator's instances (twins too)
+    std::unique_ptr<byzantine::Strategy> strategy;  // null: follows the protocol
+    std::unique_ptr<Signer> raw_signer;             // the strategy's key
+    std::unique_ptr<SeededRandom> strategy_rng;
     bool up = false;
     uint32_t incarnation = 0;
     std::unique_ptr<Core> core;
@@ -113,6 +140,8 @@ class Simulation {
     uint64_t timeouts_sent = 0;
     uint64_t tcs_formed = 0;
     Round max_round = 0;
+    std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
+    uint64_t evidence_recorded = 0;
   };
 
   // ---- simulation.cc: setup, the event loop, faults, results ----
@@ -137,9 +166,18 @@ class Simulation {
   void OnRequestPayload(uint32_t i, const RequestPayloadAction& request);
   void OnCommitAction(uint32_t i, const CommitAction& commit);
   void OnDeadline(uint32_t i, uint64_t at_ms);
+  void OnEvidenceAction(uint32_t i, const EvidenceAction& action);
   void CheckSigned(uint32_t i, const Message& message);
+  // Sends `message` from instance `from` to every instance of validator `to`.
   void Transmit(uint32_t from, uint32_t to, const std::shared_ptr<const Message>& message);
+  // A Byzantine instance's outgoing traffic, through its strategy.
+  void SendThroughStrategy(uint32_t i, byzantine::Envelope envelope);
+  void SendEnvelopes(uint32_t i, std::vector<byzantine::Envelope> envelopes);
+  byzantine::Context StrategyContext(uint32_t i);
+  void OnStrategyTick(const StrategyTickEvent& event);
   void OnDeliver(const DeliverEvent& event);
+  void CheckAfterDelivery(uint32_t i, const std::optional<EvidenceKey>& required);
+  void CheckStateBounds(uint32_t i);
   void OnTick(const TickEvent& event);
   void OnSync(const SyncEvent& event);
   void TraceEvent(TraceKind kind, uint32_t from, uint32_t to, const MessageSummary& message,
@@ -152,7 +190,8 @@ class Simulation {
   CoreConfig core_config_;
   std::vector<std::array<uint8_t, 32>> secrets_;
   std::unique_ptr<ValidatorSet> validators_;
-  std::unique_ptr<RoundRobinElection> election_;
+  std::unique_ptr<LeaderElection> election_;
+  std::vector<std::vector<uint32_t>> instances_of_;  // per validator
   std::shared_ptr<const Block> genesis_;
   QC genesis_qc_;
 
@@ -165,11 +204,14 @@ class Simulation {
   uint64_t next_tx_ = 0;
   uint64_t crashes_ = 0;
   uint64_t timeout_sends_after_gst_ = 0;
+  uint64_t evidence_required_ = 0;
+  uint64_t safety_refusals_ = 0;
 
   std::optional<AgreementChecker> agreement_;
   DoubleSignChecker double_sign_;
   ValidityChecker validity_;
   std::optional<LivenessChecker> liveness_;
+  std::optional<EvidenceChecker> evidence_;
   std::optional<Violation> violation_;
   Trace trace_;
 };

@@ -17,9 +17,22 @@ std::string ReplayCommand(const SimConfig& c, uint64_t seed) {
     << " --seeds 1 --duration " << static_cast<double>(c.duration_ms) / 1000.0;
   if (c.crashes) s << " --crashes";
   if (c.partitions) s << " --partitions";
+  if (c.byzantine > 0) {
+    s << " --byzantine " << c.byzantine << " --strategy ";
+    if (c.twins) {
+      s << "twins";
+    } else if (c.strategies.empty() || c.strategies.size() == byzantine::AllStrategies().size()) {
+      s << "all";
+    } else {
+      for (size_t k = 0; k < c.strategies.size(); ++k) {
+        s << (k ? "," : "") << byzantine::StrategyName(c.strategies[k]);
+      }
+    }
+  }
   s << " --drop " << c.drop_probability << " --real-crypto-share " << c.real_crypto_share;
   if (c.test_forget_safety_on_restart) s << " --test-forget-safety";
   if (c.test_partition_never_heals) s << " --test-partition-forever";
+  if (c.test_unsafe_rules) s << " --test-unsafe-rules";
   return s.str();
 }
 
@@ -36,6 +49,25 @@ void Accumulate(SweepSummary& sum, const SeedResult& r) {
   sum.crashes += r.crashes;
   sum.virtual_ms += r.virtual_ms;
   sum.events += r.events;
+  for (size_t k = 0; k < r.dropped.size(); ++k) sum.dropped[k] += r.dropped[k];
+  sum.evidence_recorded += r.evidence_recorded;
+  sum.evidence_required += r.evidence_required;
+  if (r.liveness_checked) ++sum.liveness_checked_seeds;
+  if (!r.byzantine.empty()) ++sum.byzantine_seeds;
+}
+
+// Invalid messages dropped by reason, without the harmless and the empty ones:
+// "bad_signature:12,invalid_qc:3".
+std::string FormatDropped(const std::array<uint64_t, static_cast<size_t>(DropReason::kCount)>& d) {
+  std::ostringstream o;
+  bool first = true;
+  for (size_t k = 0; k < d.size(); ++k) {
+    const auto reason = static_cast<DropReason>(k);
+    if (d[k] == 0 || reason == DropReason::kStaleRound) continue;
+    o << (first ? "" : ",") << DropReasonName(reason) << ":" << d[k];
+    first = false;
+  }
+  return first ? "none" : o.str();
 }
 
 }  // namespace
@@ -89,7 +121,10 @@ std::string FormatSummary(const SweepSummary& s) {
     << " real_crypto_seeds=" << s.real_crypto_seeds
     << " committed_blocks(min/median)=" << s.committed_min << "/" << s.committed_median
     << " timeouts=" << s.timeouts_sent << " tcs=" << s.tcs_formed << " crashes=" << s.crashes
-    << " rounds=" << s.rounds << " virtual=" << static_cast<double>(s.virtual_ms) / 1000.0
+    << " rounds=" << s.rounds << " liveness_checked=" << s.liveness_checked_seeds
+    << " byzantine_seeds=" << s.byzantine_seeds << " dropped=" << FormatDropped(s.dropped)
+    << " evidence=" << s.evidence_recorded << " evidence_required=" << s.evidence_required
+    << " virtual=" << static_cast<double>(s.virtual_ms) / 1000.0
     << "s wall=" << std::setprecision(2) << s.wall_s << "s (" << static_cast<double>(s.seeds) / wall
     << " seeds/s, " << std::setprecision(0) << static_cast<double>(s.rounds) / wall << " rounds/s)";
   return o.str();
@@ -112,6 +147,12 @@ std::string FormatSeedLine(const SeedResult& r) {
     << " tcs=" << r.tcs_formed << " crashes=" << r.crashes << " txs=" << r.txs_committed
     << " events=" << r.events;
   if (r.down_for_good) o << " down_for_good=" << *r.down_for_good;
+  for (size_t k = 0; k < r.byzantine.size(); ++k) {
+    o << " byzantine=" << r.byzantine[k] << ":"
+      << (r.twins ? std::string_view("twins") : byzantine::StrategyName(r.strategies[k]));
+  }
+  if (!r.liveness_checked) o << " liveness=unchecked";
+  o << " evidence=" << r.evidence_recorded << " dropped=" << FormatDropped(r.dropped);
   if (r.violation) o << " VIOLATION(" << r.violation->checker << ")";
   return o.str();
 }

@@ -5,6 +5,7 @@
 // come in completion order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -39,14 +40,19 @@ struct SweepSummary {
   uint64_t crashes = 0;
   uint64_t virtual_ms = 0;
   uint64_t events = 0;
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};  // honest validators
+  uint64_t evidence_recorded = 0;
+  uint64_t evidence_required = 0;
+  uint64_t liveness_checked_seeds = 0;
+  uint64_t byzantine_seeds = 0;  // seeds with at least one Byzantine validator
   double wall_s = 0;
   std::vector<SeedResult> failures;  // seed order
 };
 
 SweepSummary RunSweep(const SweepOptions& options);
 
-// One line: seeds, violations, committed blocks (min/median), timeouts, TCs, virtual and
-// wall time, speed.
+// One line: seeds, violations, committed blocks (min/median), timeouts, TCs, invalid
+// messages dropped by reason, evidence, virtual and wall time, speed.
 std::string FormatSummary(const SweepSummary& summary);
 
 // A failed seed: the seed, the checker, its message, how to replay it and (if
