@@ -214,20 +214,21 @@ Result<std::vector<std::shared_ptr<const Block>>> BlockTree::InsertQC(const QC& 
   }
   HOTBFT_RETURN_IF_ERROR(CheckCertifies(qc, *b2));
   HOTBFT_ASSERT(b2->id != root_->id);
-  qcs_.try_emplace(b2->id, qc);
-  if (vd.round > high_qc_.vote_data.round) high_qc_ = qc;
+  const QC& new_high_qc = vd.round > high_qc_.vote_data.round ? qc : high_qc_;
 
   const Block* b0 = CommitCandidate(blocks_, *root_, *b2);
-  if (b0 == nullptr) return std::vector<BlockPtr>{};
   // With at most f faulty validators every certified block from B0's round on descends
   // from B0 (DESIGN.md safety). A high QC elsewhere proves that guarantee broken: refuse
-  // to commit, and say so, rather than prune the certified fork away.
-  if (!DescendsFrom(blocks_, high_qc_.vote_data.block_id, *b0)) {
+  // to commit, and say so, rather than prune the certified fork away. Nothing changes.
+  if (b0 != nullptr && !DescendsFrom(blocks_, new_high_qc.vote_data.block_id, *b0)) {
     return Status::SafetyViolation(
         "QC for round " + std::to_string(vd.round) + " would commit " + Describe(*b0) +
-        ", but the high QC certifies block " + ShortId(high_qc_.vote_data.block_id) + " of round " +
-        std::to_string(high_qc_.vote_data.round) + " on a conflicting branch");
+        ", but the high QC certifies block " + ShortId(new_high_qc.vote_data.block_id) +
+        " of round " + std::to_string(new_high_qc.vote_data.round) + " on a conflicting branch");
   }
+  qcs_.try_emplace(b2->id, qc);
+  if (vd.round > high_qc_.vote_data.round) high_qc_ = qc;
+  if (b0 == nullptr) return std::vector<BlockPtr>{};
   const Block* b1 = Find(blocks_, b2->header.parent_id);
   HOTBFT_ASSERT(b1 != nullptr);
   HOTBFT_ASSERT(b1->header.parent_id == b0->id);

@@ -54,6 +54,10 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
   HOTBFT_ASSERT(safety_ != nullptr);
   HOTBFT_ASSERT(safety_->self() == self_);
   HOTBFT_ASSERT(config_.empty_block_interval_ms < config_.round_timeout_base_ms);
+  // The detector must cover the previous round, whose votes still count.
+  HOTBFT_ASSERT(config_.evidence_rounds_back >= 1);
+  HOTBFT_ASSERT(config_.evidence_rounds_back <= kRoundsWindowMax);
+  HOTBFT_ASSERT(config_.rounds_ahead_max <= kRoundsWindowMax);
   // Recovered blocks: insert parents first; blocks that no longer connect are dropped.
   std::sort(recovery.blocks.begin(), recovery.blocks.end(),
             [](const auto& a, const auto& b) { return a->header.height < b->header.height; });
@@ -61,6 +65,9 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
   // hands them to execution.
   auto recommit = [this](const QC& qc) {
     auto committed = tree_.InsertQC(qc);
+    if (!committed.ok() && committed.status().code() == Status::Code::kSafetyViolation) {
+      ++counters_.safety_violations;
+    }
     if (!committed.ok() || committed->empty()) return;
     for (auto& b : *committed) recovered_commits_.push_back(std::move(b));
     recovered_commit_proof_ = qc;

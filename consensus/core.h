@@ -33,6 +33,10 @@
 
 namespace hotbft {
 
+// Upper bound on CoreConfig's round windows (rounds_ahead_max, evidence_rounds_back): state
+// kept per round of a window must stay small.
+inline constexpr uint64_t kRoundsWindowMax = 10'000;
+
 struct CoreConfig {
   std::string chain_id;
   Epoch epoch = 0;
@@ -56,7 +60,7 @@ struct CoreConfig {
   size_t pending_proposals_max = 16;
   // Equivocation is detected among votes and proposals of rounds from current -
   // evidence_rounds_back to current + rounds_ahead_max; evidence_max pieces are kept
-  // (the oldest rounds go first).
+  // (the oldest rounds go first). 1 <= evidence_rounds_back <= kRoundsWindowMax.
   Round evidence_rounds_back = 100;
   size_t evidence_max = 1'024;
 

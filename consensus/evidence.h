@@ -56,9 +56,11 @@ Status VerifyEvidence(const Evidence& evidence, std::string_view chain_id,
 // second, conflicting one into evidence (once per EvidenceKey). Memory: at most two
 // records per validator per round of the window.
 //
-// Signature checks stay with the caller, in two steps, so a flood costs at most a couple
-// of verifications per validator and round: Classify says whether a message is news;
-// only then does the caller verify it and Record it. Not thread-safe.
+// Signature checks stay with the caller, in two steps: Classify says whether a message is
+// news (not a repeat of the remembered one, no evidence for its round yet); only then does
+// the caller verify it and Record it. A message costs at most one verification, as any
+// message the core accepts does: repeats are free, and only valid messages are remembered.
+// Not thread-safe.
 class EquivocationDetector {
  public:
   enum class Seen : uint8_t {

@@ -190,6 +190,8 @@ TEST_F(BlockTreeTest, CommitConflictingWithTheHighQCIsASafetyViolation) {
       << refused.status().message();
   EXPECT_EQ(tree_.root(), fx_.genesis());  // nothing committed
   EXPECT_EQ(tree_.Get(other->id), other);  // nothing pruned
+  EXPECT_EQ(tree_.high_qc().vote_data.block_id, other->id);
+  EXPECT_EQ(tree_.QCFor(b3->id), nullptr);  // nothing recorded
 }
 
 TEST_F(BlockTreeTest, InsertIsIdempotent) {

@@ -81,9 +81,14 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   config.duration_ms = static_cast<uint64_t>(duration_s * 1000.0);
-  if (byzantine > config.validators) {
-    std::cerr << "--byzantine " << byzantine << " exceeds --validators " << config.validators
-              << "\n";
+  if (byzantine > 0 && byzantine >= config.validators) {
+    std::cerr << "--byzantine " << byzantine << " leaves no honest validator among "
+              << config.validators << "; use fewer (at most f = (n - 1) / 3 for the guarantees)\n";
+    return 2;
+  }
+  if (strategy == "twins" && byzantine == 0) {
+    std::cerr << "--strategy twins needs --byzantine 1 or more (each Byzantine validator gets a "
+                 "twin)\n";
     return 2;
   }
   config.byzantine = byzantine;

@@ -54,6 +54,12 @@ void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
         action);
   }
   if (payload_request && !violation_) OnRequestPayload(i, *payload_request);
+  // Any input may complete a QC (a delivery, a persisted own vote, a recovery).
+  if (!violation_ && nodes_[i].honest && nodes_[i].core->counters().safety_violations > 0) {
+    Fail(Violation{"agreement", "instance " + std::to_string(i) +
+                                    " holds certified blocks on two branches, one of them "
+                                    "about to commit, and refused the commit (core safety check)"});
+  }
 }
 
 void Simulation::CheckSigned(uint32_t i, const Message& message) {
@@ -235,15 +241,9 @@ void Simulation::OnDeliver(const DeliverEvent& event) {
 
 void Simulation::CheckAfterDelivery(uint32_t i, const std::optional<EvidenceKey>& required) {
   const Core& core = *nodes_[i].core;
-  if (required) {
-    ++evidence_required_;
-    if (auto v = evidence_->Check(i, *required, core.evidence())) return Fail(std::move(*v));
-  }
-  if (core.counters().safety_violations > 0) {
-    return Fail(Violation{"agreement", "instance " + std::to_string(i) +
-                                           " holds certified blocks on two branches and "
-                                           "refused to commit either (core safety check)"});
-  }
+  if (!required) return;
+  ++evidence_required_;
+  if (auto v = evidence_->Check(i, *required, core.evidence())) Fail(std::move(*v));
 }
 
 void Simulation::OnTick(const TickEvent& event) {

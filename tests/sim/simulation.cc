@@ -111,10 +111,9 @@ void Simulation::Setup() {
     node.strategy = byzantine::MakeStrategy(scenario_.strategies[k]);
     node.strategy_rng = std::make_unique<SeededRandom>(
         SeededRandom::Derive(seed_, kStrategyStreamBase + scenario_.byzantine[k]));
-    auto signer = MakeSigner(
-        scenario_.scheme, SecretKey(secrets_[node.validator]),
-        std::make_unique<SeededRandom>(SeededRandom::Derive(
-            seed_, kStrategyStreamBase + kSimValidatorsMax / 2 + scenario_.byzantine[k])));
+    auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[node.validator]),
+                             std::make_unique<SeededRandom>(SeededRandom::Derive(
+                                 seed_, kRawSignerStreamBase + scenario_.byzantine[k])));
     HOTBFT_ASSERT(signer.ok());
     node.raw_signer = std::move(signer).value();
   }
@@ -338,7 +337,6 @@ SeedResult Simulation::Result() {
       r.committed_min = std::min(r.committed_min, node.committed_height);
   }
   r.evidence_required = evidence_required_;
-  r.safety_refusals = safety_refusals_;
   r.liveness_checked = scenario_.liveness_checked;
   r.byzantine = scenario_.byzantine;
   r.strategies = scenario_.strategies;

@@ -46,9 +46,11 @@ inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
 // SeededRandom::Derive streams of a run: validator keys, the strategies' randomness (one
 // per instance), and the signing randomness (one per instance and incarnation).
+// The raw signers of the strategies take one stream per instance too.
 inline constexpr uint64_t kKeyStream = 0;
 inline constexpr uint64_t kStrategyStreamBase = 1;
-inline constexpr uint64_t kSignerStreamBase = kStrategyStreamBase + kSimValidatorsMax;
+inline constexpr uint64_t kRawSignerStreamBase = kStrategyStreamBase + kSimValidatorsMax;
+inline constexpr uint64_t kSignerStreamBase = kRawSignerStreamBase + kSimValidatorsMax;
 
 struct SeedResult {
   uint64_t seed = 0;
@@ -67,7 +69,6 @@ struct SeedResult {
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};  // honest validators
   uint64_t evidence_recorded = 0;                                           // by honest validators
   uint64_t evidence_required = 0;  // equivocations that reached an honest validator
-  uint64_t safety_refusals = 0;    // commits honest cores refused (CoreCounters)
   bool liveness_checked = true;
   std::vector<uint32_t> byzantine;
   std::vector<byzantine::StrategyKind> strategies;
@@ -205,7 +206,6 @@ class Simulation {
   uint64_t crashes_ = 0;
   uint64_t timeout_sends_after_gst_ = 0;
   uint64_t evidence_required_ = 0;
-  uint64_t safety_refusals_ = 0;
 
   std::optional<AgreementChecker> agreement_;
   DoubleSignChecker double_sign_;

@@ -21,7 +21,7 @@ std::string ReplayCommand(const SimConfig& c, uint64_t seed) {
     s << " --byzantine " << c.byzantine << " --strategy ";
     if (c.twins) {
       s << "twins";
-    } else if (c.strategies.empty() || c.strategies.size() == byzantine::AllStrategies().size()) {
+    } else if (c.strategies.empty()) {
       s << "all";
     } else {
       for (size_t k = 0; k < c.strategies.size(); ++k) {
@@ -103,7 +103,7 @@ SweepSummary RunSweep(const SweepOptions& options) {
   std::vector<Height> mins;
   for (const SeedResult& r : results) {
     Accumulate(sum, r);
-    mins.push_back(r.committed_min);
+    if (r.liveness_checked) mins.push_back(r.committed_min);
   }
   if (!mins.empty()) {
     std::sort(mins.begin(), mins.end());

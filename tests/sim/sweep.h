@@ -32,9 +32,11 @@ struct SweepSummary {
   uint64_t seeds = 0;
   uint64_t violations = 0;
   uint64_t real_crypto_seeds = 0;
-  Height committed_min = 0;     // over seeds, of the lowest committed height in the seed
-  Height committed_median = 0;  // median over seeds of the same
-  uint64_t rounds = 0;          // summed over seeds (highest round of each)
+  // Over the seeds whose liveness is checked (elsewhere nothing need commit): the lowest
+  // committed height among a seed's honest validators, at least and in the median.
+  Height committed_min = 0;
+  Height committed_median = 0;
+  uint64_t rounds = 0;  // summed over seeds (highest round of each)
   uint64_t timeouts_sent = 0;
   uint64_t tcs_formed = 0;
   uint64_t crashes = 0;
