@@ -1,0 +1,191 @@
+#include "storage/encoding.h"
+
+#include <limits>
+
+#include "crypto/canonical.h"
+#include "proto/types.pb.h"
+
+namespace hotbft::storage {
+namespace {
+
+std::string ToString(const Bytes& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status AsCorruption(const Status& status, std::string_view what) {
+  HOTBFT_ASSERT(!status.ok());
+  return Status::Corruption(std::string(what) + ": " + status.message());
+}
+
+// Decodes exactly one value with `read`, or reports what was being read.
+template <typename T, typename Read>
+Result<T> DecodeExactly(std::string_view bytes, std::string_view what, Read read) {
+  CanonicalReader reader(AsBytes(bytes));
+  Result<T> value = read(reader);
+  if (!value.ok()) return AsCorruption(value.status(), what);
+  Status finish = reader.Finish();
+  if (!finish.ok()) return AsCorruption(finish, what);
+  return value;
+}
+
+Result<Hash32> ReadId(CanonicalReader& reader) {
+  auto bytes = reader.Fixed(kIdKeyBytes);
+  if (!bytes.ok()) return bytes.status();
+  return Hash32::FromBytes(*bytes);
+}
+
+// Parses a protobuf message and converts it with FromProto, reporting both failures as
+// corruption of `what`.
+template <typename Proto>
+Result<Proto> ParseProto(std::string_view bytes, std::string_view what) {
+  HOTBFT_ASSERT(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()));
+  Proto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::Corruption(std::string(what) + ": " + std::to_string(bytes.size()) +
+                              " bytes do not parse as " + proto.GetTypeName());
+  }
+  return proto;
+}
+
+template <typename Proto, typename T>
+Result<T> DecodeWire(std::string_view bytes, const WireContext& ctx, std::string_view what) {
+  auto proto = ParseProto<Proto>(bytes, what);
+  if (!proto.ok()) return proto.status();
+  Result<T> value = FromProto(*proto, ctx);
+  if (!value.ok()) return AsCorruption(value.status(), what);
+  return value;
+}
+
+template <typename Proto>
+std::string Serialize(const Proto& proto) {
+  std::string out;
+  const bool serialized = proto.SerializeToString(&out);
+  HOTBFT_ASSERT(serialized);
+  return out;
+}
+
+}  // namespace
+
+std::string HeightKey(Height height) {
+  std::string key = EncodeU64(height);
+  HOTBFT_ASSERT(key.size() == kHeightKeyBytes);
+  return key;
+}
+
+std::string HeightIdKey(const HeightId& entry) {
+  CanonicalWriter w;
+  w.U64(entry.height).Fixed(entry.id.view());
+  HOTBFT_ASSERT(w.bytes().size() == kHeightIdKeyBytes);
+  return ToString(w.bytes());
+}
+
+std::string IdKey(const Hash32& id) {
+  return std::string(id.bytes.begin(), id.bytes.end());
+}
+
+std::string EncodeU32(uint32_t value) {
+  CanonicalWriter w;
+  w.U32(value);
+  return ToString(w.bytes());
+}
+
+std::string EncodeU64(uint64_t value) {
+  CanonicalWriter w;
+  w.U64(value);
+  return ToString(w.bytes());
+}
+
+std::string EncodeTxRecord(const TxRecord& record) {
+  HOTBFT_ASSERT(record.result.size() <= kTxResultBytesMax);
+  CanonicalWriter w;
+  w.U64(record.height).U32(record.index).Var(record.result);
+  return ToString(w.bytes());
+}
+
+std::string EncodeBlock(const Block& block) {
+  HOTBFT_ASSERT(block.payload != nullptr);
+  HOTBFT_ASSERT(block.payload->evidence.empty());  // the wire form drops it (write_plan.cc)
+  wire::Block proto;
+  ToProto(block, &proto);
+  return Serialize(proto);
+}
+
+std::string EncodeQC(const QC& qc) {
+  wire::QuorumCert proto;
+  ToProto(qc, &proto);
+  return Serialize(proto);
+}
+
+std::string EncodeTC(const TC& tc) {
+  wire::TimeoutCert proto;
+  ToProto(tc, &proto);
+  return Serialize(proto);
+}
+
+std::string EncodeSafetyData(const SafetyData& data) {
+  wire::SafetyData proto;
+  ToProto(data, &proto);
+  return Serialize(proto);
+}
+
+Result<Height> DecodeHeightKey(std::string_view bytes, std::string_view what) {
+  return DecodeU64(bytes, what);
+}
+
+Result<HeightId> DecodeHeightIdKey(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<HeightId>(bytes, what, [](CanonicalReader& r) -> Result<HeightId> {
+    auto height = r.U64();
+    if (!height.ok()) return height.status();
+    auto id = ReadId(r);
+    if (!id.ok()) return id.status();
+    return HeightId{*height, *id};
+  });
+}
+
+Result<Hash32> DecodeId(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<Hash32>(bytes, what, ReadId);
+}
+
+Result<uint32_t> DecodeU32(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<uint32_t>(bytes, what, [](CanonicalReader& r) { return r.U32(); });
+}
+
+Result<uint64_t> DecodeU64(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<uint64_t>(bytes, what, [](CanonicalReader& r) { return r.U64(); });
+}
+
+Result<TxRecord> DecodeTxRecord(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<TxRecord>(bytes, what, [](CanonicalReader& r) -> Result<TxRecord> {
+    TxRecord record;
+    auto height = r.U64();
+    if (!height.ok()) return height.status();
+    auto index = r.U32();
+    if (!index.ok()) return index.status();
+    auto result = r.Var(kTxResultBytesMax);
+    if (!result.ok()) return result.status();
+    record.height = *height;
+    record.index = *index;
+    record.result.assign(result->begin(), result->end());
+    return record;
+  });
+}
+
+Result<std::shared_ptr<const Block>> DecodeBlock(std::string_view bytes, const WireContext& ctx,
+                                                 std::string_view what) {
+  return DecodeWire<wire::Block, std::shared_ptr<const Block>>(bytes, ctx, what);
+}
+
+Result<QC> DecodeQC(std::string_view bytes, const WireContext& ctx, std::string_view what) {
+  return DecodeWire<wire::QuorumCert, QC>(bytes, ctx, what);
+}
+
+Result<TC> DecodeTC(std::string_view bytes, const WireContext& ctx, std::string_view what) {
+  return DecodeWire<wire::TimeoutCert, TC>(bytes, ctx, what);
+}
+
+Result<SafetyData> DecodeSafetyData(std::string_view bytes, const WireContext& ctx,
+                                    std::string_view what) {
+  return DecodeWire<wire::SafetyData, SafetyData>(bytes, ctx, what);
+}
+
+}  // namespace hotbft::storage

@@ -1,0 +1,58 @@
+// The stored encodings of the values the store itself defines: keys, counters and
+// transaction records. Consensus values (blocks, QCs, TCs, safety data) are stored in
+// their protobuf wire form through consensus/wire.h, so decoding them re-runs the same
+// structural checks as a message from the network.
+//
+// These use the canonical writer (crypto/canonical.h) rather than new protobuf messages:
+// the layout is fixed-width and big-endian, so height keys sort numerically in RocksDB,
+// a decode rejects trailing bytes, and the schema lives in the storage module (proto/ is
+// the wire contract between nodes; a storage change bumps kSchemaVersion instead).
+//
+//   height key     u64 height (big-endian: byte order is numeric order)
+//   height-id key  u64 height, fixed(32) block id
+//   id key         fixed(32)
+//   u32, u64       fixed width, big-endian
+//   tx record      u64 height, u32 index, var(result)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/write_plan.h"
+
+namespace hotbft::storage {
+
+inline constexpr size_t kHeightKeyBytes = 8;
+inline constexpr size_t kIdKeyBytes = Hash32::kSize;
+inline constexpr size_t kHeightIdKeyBytes = kHeightKeyBytes + kIdKeyBytes;
+
+std::string HeightKey(Height height);
+std::string HeightIdKey(const HeightId& entry);
+std::string IdKey(const Hash32& id);
+std::string EncodeU32(uint32_t value);
+std::string EncodeU64(uint64_t value);
+std::string EncodeTxRecord(const TxRecord& record);
+std::string EncodeBlock(const Block& block);  // REQUIRES: no evidence in the payload
+std::string EncodeQC(const QC& qc);
+std::string EncodeTC(const TC& tc);
+std::string EncodeSafetyData(const SafetyData& data);
+
+// Each decode fails with kCorruption, naming `what` (e.g. "meta committed_height"), when
+// the bytes are not exactly one value of the type.
+Result<Height> DecodeHeightKey(std::string_view bytes, std::string_view what);
+Result<HeightId> DecodeHeightIdKey(std::string_view bytes, std::string_view what);
+Result<Hash32> DecodeId(std::string_view bytes, std::string_view what);
+Result<uint32_t> DecodeU32(std::string_view bytes, std::string_view what);
+Result<uint64_t> DecodeU64(std::string_view bytes, std::string_view what);
+Result<TxRecord> DecodeTxRecord(std::string_view bytes, std::string_view what);
+// Consensus values, decoded and checked as consensus/wire.h does for `ctx`'s chain.
+Result<std::shared_ptr<const Block>> DecodeBlock(std::string_view bytes, const WireContext& ctx,
+                                                 std::string_view what);
+Result<QC> DecodeQC(std::string_view bytes, const WireContext& ctx, std::string_view what);
+Result<TC> DecodeTC(std::string_view bytes, const WireContext& ctx, std::string_view what);
+Result<SafetyData> DecodeSafetyData(std::string_view bytes, const WireContext& ctx,
+                                    std::string_view what);
+
+}  // namespace hotbft::storage

@@ -1,0 +1,153 @@
+// RocksStore: writes and pruning. Each public call is one rocksdb::WriteBatch written with
+// one sync; RocksDB applies a batch atomically (one WAL record), so a crash keeps all of
+// it or none.
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+
+#include <algorithm>
+#include <string>
+
+#include "storage/encoding.h"
+#include "storage/rocks_store_impl.h"
+
+namespace hotbft::storage {
+namespace {
+
+namespace layout = rocks_layout;
+
+rocksdb::Slice ToSlice(std::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+}  // namespace
+
+void RocksStore::Put(PendingWrite& w, ColumnFamily cf, std::string_view key,
+                     std::string_view value) const {
+  if (!w.status.ok()) return;
+  const rocksdb::Status s = w.batch.Put(Handle(cf), ToSlice(key), ToSlice(value));
+  if (!s.ok()) {
+    w.status = Error(s, "adding a put for", cf);
+    return;
+  }
+  ++w.ops;
+}
+
+void RocksStore::Delete(PendingWrite& w, ColumnFamily cf, std::string_view key) const {
+  if (!w.status.ok()) return;
+  const rocksdb::Status s = w.batch.Delete(Handle(cf), ToSlice(key));
+  if (!s.ok()) {
+    w.status = Error(s, "adding a delete for", cf);
+    return;
+  }
+  ++w.ops;
+}
+
+Status RocksStore::Commit(PendingWrite& w, std::string_view what) {
+  if (!w.status.ok()) return w.status;
+  HOTBFT_ASSERT(w.ops > 0);
+  HOTBFT_ASSERT(static_cast<size_t>(w.batch.Count()) == w.ops);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  const rocksdb::Status s = db_->Write(write_options, &w.batch);
+  if (!s.ok()) return Error(s, what);
+  return Status::Ok();
+}
+
+// What the batch carries as it is: replaced values and execution records.
+void RocksStore::AddCarried(const WriteBatch& batch, PendingWrite& w) const {
+  if (batch.safety) Put(w, layout::kSafetyCf, layout::kSafetyKey, EncodeSafetyData(*batch.safety));
+  if (batch.high_qc) Put(w, layout::kMetaCf, layout::kMetaHighQc, EncodeQC(*batch.high_qc));
+  if (batch.high_tc) Put(w, layout::kMetaCf, layout::kMetaHighTc, EncodeTC(*batch.high_tc));
+  if (batch.root_qc) Put(w, layout::kMetaCf, layout::kMetaRootQc, EncodeQC(*batch.root_qc));
+  for (const ExecutionRecord& record : batch.executed) {
+    Put(w, layout::kResultsCf, HeightKey(record.height),
+        std::string(record.app_hash.begin(), record.app_hash.end()));
+    for (const auto& [hash, tx] : record.txs) {
+      Put(w, layout::kTxsCf, IdKey(hash), EncodeTxRecord(tx));
+    }
+  }
+}
+
+// What the plan derived: blocks, indexes and counters.
+void RocksStore::AddPlan(const WritePlan& plan, PendingWrite& w) const {
+  for (const auto& block : plan.put_blocks) {
+    Put(w, layout::kBlocksCf, IdKey(block->id), EncodeBlock(*block));
+  }
+  for (const Hash32& id : plan.erase_blocks) Delete(w, layout::kBlocksCf, IdKey(id));
+  for (const HeightId& entry : plan.put_uncommitted) {
+    Put(w, layout::kUncommittedCf, HeightIdKey(entry), "");
+  }
+  for (const HeightId& entry : plan.erase_uncommitted) {
+    Delete(w, layout::kUncommittedCf, HeightIdKey(entry));
+  }
+  for (const HeightId& entry : plan.put_committed) {
+    Put(w, layout::kHeightsCf, HeightKey(entry.height), IdKey(entry.id));
+  }
+  for (const auto& [id, qc] : plan.put_qcs) Put(w, layout::kQcsCf, IdKey(id), EncodeQC(qc));
+  if (plan.tip.committed_height != tip_.committed_height) {
+    Put(w, layout::kMetaCf, layout::kMetaCommittedHeight, EncodeU64(plan.tip.committed_height));
+  }
+  if (plan.tip.executed_height != tip_.executed_height) {
+    Put(w, layout::kMetaCf, layout::kMetaExecutedHeight, EncodeU64(plan.tip.executed_height));
+  }
+}
+
+Status RocksStore::Write(const WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  auto plan = PlanWrite(batch, tip_, *this);
+  if (!plan.ok()) return plan.status();
+  PendingWrite w;
+  AddCarried(batch, w);
+  AddPlan(*plan, w);
+  if (!w.status.ok()) return w.status;
+  // Possible for a batch of nothing but blocks the plan does not keep.
+  if (w.ops == 0) return Status::Ok();
+  HOTBFT_RETURN_IF_ERROR(Commit(w, "writing a batch"));
+  // Published only once durable: a failed write leaves the counters as they were.
+  tip_ = plan->tip;
+  committed_height_.store(tip_.committed_height);
+  executed_height_.store(tip_.executed_height);
+  return Status::Ok();
+}
+
+Status RocksStore::Prune(Height retain_height) {
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  // Never the committed tip: Recover starts from it.
+  const Height limit = std::min(retain_height, tip_.committed_height);
+  while (retain_height_ < limit) {
+    const Height step = std::min(limit - retain_height_, kPruneHeightsPerBatchMax);
+    HOTBFT_RETURN_IF_ERROR(PruneRange(retain_height_, retain_height_ + step));
+    retain_height_ += step;
+  }
+  HOTBFT_ASSERT(retain_height_ <= tip_.committed_height);
+  return Status::Ok();
+}
+
+// Deletes the committed blocks of heights [from, to), their QCs and index entries.
+Status RocksStore::PruneRange(Height from, Height to) {
+  HOTBFT_ASSERT(from < to);
+  HOTBFT_ASSERT(to <= tip_.committed_height);
+  const std::string upper = HeightKey(to);
+  const rocksdb::Slice upper_slice = ToSlice(upper);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Handle(layout::kHeightsCf)));
+  PendingWrite w;
+  Height heights = 0;
+  for (it->Seek(ToSlice(HeightKey(from))); it->Valid(); it->Next()) {
+    const std::string_view value(it->value().data(), it->value().size());
+    auto id = DecodeId(value, "committed height index in " + dir_);
+    if (!id.ok()) return id.status();
+    Delete(w, layout::kHeightsCf, std::string_view(it->key().data(), it->key().size()));
+    Delete(w, layout::kBlocksCf, IdKey(*id));
+    Delete(w, layout::kQcsCf, IdKey(*id));
+    ++heights;
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning", layout::kHeightsCf);
+  HOTBFT_ASSERT(heights <= to - from);
+  Put(w, layout::kMetaCf, layout::kMetaRetainHeight, EncodeU64(to));
+  return Commit(w, "pruning heights " + std::to_string(from) + " to " + std::to_string(to - 1));
+}
+
+}  // namespace hotbft::storage

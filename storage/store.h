@@ -1,0 +1,107 @@
+// Store: a validator's durable state (DESIGN.md "Storage"). One implementation on RocksDB
+// (rocks_store.h), one in memory (mem_store.h) that mimics durability for the simulator
+// and tests: a simulated crash keeps exactly what was synced. Both apply the same rules
+// (write_plan.h), so they cannot disagree on what a batch means.
+//
+// What the protocol depends on (safety data, the round's blocks, certificates, commit
+// records) arrives as one WriteBatch per round and is written atomically and synced once:
+// never one sync per transaction.
+//
+// Thread-safety: Write and Prune are called from one thread (the storage writer); the
+// getters may be called from any thread concurrently with them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "consensus/core.h"
+#include "crypto/status.h"
+
+namespace hotbft::storage {
+
+// Bumped whenever the on-disk layout changes; a database of another version is refused.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+// Where a committed transaction is, and what it did (`result`: the executor's encoding of
+// its TxResult, opaque to the store).
+struct TxRecord {
+  Height height = 0;
+  uint32_t index = 0;  // position in the block
+  Bytes result;
+  bool operator==(const TxRecord&) const = default;
+};
+
+// The execution of one committed height: the app hash after it and every transaction's
+// record (by the SHA-256 of the transaction).
+struct ExecutionRecord {
+  Height height = 0;
+  Bytes app_hash;
+  std::vector<std::pair<Hash32, TxRecord>> txs;
+  bool operator==(const ExecutionRecord&) const = default;
+};
+
+// One atomic, synced write. Bounds on its parts are in write_plan.h.
+struct WriteBatch {
+  std::optional<SafetyData> safety;                  // replaces the stored safety data
+  std::vector<std::shared_ptr<const Block>> blocks;  // new blocks (by id)
+  std::optional<QC> high_qc;                         // replaces the stored high QC
+  std::optional<TC> high_tc;                         // replaces the stored high TC
+  // The new committed tip, as the QC certifying it; the blocks it commits (oldest first,
+  // each in `blocks` or stored earlier) enter the committed height index.
+  std::optional<QC> root_qc;
+  std::vector<Hash32> committed;  // ids of the newly committed blocks, oldest first
+  // Heights executed since the last write, ascending, each at most the committed height
+  // (this batch's commits included). A transaction hash recorded twice keeps the later
+  // record: the executor records a transaction once (duplicates are not executed).
+  std::vector<ExecutionRecord> executed;
+
+  bool empty() const;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies `batch` atomically; it is durable when this returns OK. An empty batch is a
+  // no-op. Fails, writing nothing, when the batch contradicts itself or the stored state
+  // (a commit that does not extend the committed tip, a committed block that is not
+  // known, an execution record out of order, a part over its bound); the message names
+  // the values.
+  //
+  // Blocks at or below the new committed height that the batch does not commit are not
+  // kept (they can never commit), and stored uncommitted blocks at or below it are
+  // dropped: they lost to the committed branch.
+  virtual Status Write(const WriteBatch& batch) = 0;
+
+  // What the consensus core restarts from: the safety data (nullopt if none was ever
+  // written, or it was lost), the committed tip and its QC (the genesis block and QC on a
+  // new database), the stored blocks above the tip's height, the high QC and high TC.
+  // Fails with kCorruption if stored data does not decode.
+  virtual Result<RecoveryState> Recover() const = 0;
+
+  // A stored block (committed or not); nullptr if unknown, pruned or unreadable (a read
+  // error also surfaces from Recover and Write).
+  virtual std::shared_ptr<const Block> GetBlock(const Hash32& id) const = 0;
+  // The QC certifying committed block `id` (what a peer catching up needs with the block);
+  // nullopt if the block is not committed, or pruned.
+  virtual std::optional<QC> GetQC(const Hash32& id) const = 0;
+  // The committed height index: the block committed at `height`, if any (and not pruned).
+  // The genesis block is committed at height 0.
+  virtual std::optional<Hash32> CommittedAt(Height height) const = 0;
+  virtual Height CommittedHeight() const = 0;  // 0 on a new chain
+  // Execution records.
+  virtual std::optional<TxRecord> GetTx(const Hash32& tx_hash) const = 0;
+  virtual std::optional<Bytes> AppHashAt(Height height) const = 0;
+  virtual Height ExecutedHeight() const = 0;  // 0 before the first execution
+
+  // Drops committed blocks, their QCs and their height index entries below
+  // `retain_height` (never the committed tip). The transaction index and app hashes stay:
+  // duplicate detection depends on them. Idempotent; durable when it returns OK.
+  virtual Status Prune(Height retain_height) = 0;
+};
+
+}  // namespace hotbft::storage

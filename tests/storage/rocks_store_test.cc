@@ -1,0 +1,274 @@
+// The RocksDB store on a real directory: reopening, identity checks, and atomicity under
+// a torn write-ahead-log write.
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+
+#include "storage/rocks_layout.h"
+#include "tests/storage/store_test_util.h"
+
+namespace hotbft::storage::testing {
+namespace {
+
+namespace layout = rocks_layout;
+
+// Once armed, every append to a write-ahead log fails, the first after writing half its
+// bytes: the torn record a crash in the middle of a write leaves behind.
+class TornWalFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  TornWalFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<bool>& armed)
+      : FSWritableFileOwnerWrapper(std::move(file)), armed_(armed) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (!armed_.load()) return target()->Append(data, options, dbg);
+    return Tear(data, options, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    if (!armed_.load()) return target()->Append(data, options, info, dbg);
+    return Tear(data, options, dbg);
+  }
+
+ private:
+  rocksdb::IOStatus Tear(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                         rocksdb::IODebugContext* dbg) {
+    if (!torn_) {
+      torn_ = true;
+      (void)target()->Append(rocksdb::Slice(data.data(), data.size() / 2), options, dbg);
+      (void)target()->Flush(options, dbg);
+    }
+    return rocksdb::IOStatus::IOError("injected torn write");
+  }
+
+  const std::atomic<bool>& armed_;
+  bool torn_ = false;
+};
+
+class TornWalFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  TornWalFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+
+  const char* Name() const override { return "TornWalFileSystem"; }
+  void Arm() { armed_.store(true); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    // Write-ahead logs are NNNNNN.log; RocksDB's info log is LOG.
+    const bool wal = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
+    if (s.ok() && wal) *file = std::make_unique<TornWalFile>(std::move(*file), armed_);
+    return s;
+  }
+
+ private:
+  std::atomic<bool> armed_{false};
+};
+
+class RocksStoreTest : public ::testing::Test {
+ protected:
+  RocksStoreTest() : fx_(kValidators), chain_(MakeChain(fx_, 6)) {}
+
+  Result<std::unique_ptr<Store>> Open(const std::string& chain_id = kChainId,
+                                      std::shared_ptr<const Block> genesis = nullptr,
+                                      RocksStoreOptions options = {}) {
+    if (genesis == nullptr) genesis = fx_.genesis();
+    QC genesis_qc = MakeGenesisQC(*genesis);
+    return OpenRocksStore(dir_.db(), chain_id, std::move(genesis), std::move(genesis_qc), options);
+  }
+
+  std::unique_ptr<Store> MustOpen() {
+    auto store = Open();
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Blocks 1..4, block 1 and 2 committed and executed, safety data and both certificates.
+  WriteBatch FullBatch() {
+    WriteBatch batch = CommitBatch(chain_, 0, 2);
+    for (Height h = 1; h <= 4; ++h) batch.blocks.push_back(chain_.blocks[h]);
+    batch.safety = FullSafetyData(fx_, chain_);
+    batch.high_qc = chain_.qcs[3];
+    batch.high_tc = fx_.MakeTC(4, 3);
+    batch.executed = {Execution(chain_, 1), Execution(chain_, 2)};
+    return batch;
+  }
+
+  void ExpectHoldsFullBatch(const Store& store, const WriteBatch& batch) {
+    auto state = store.Recover();
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    ExpectSameSafety(state->safety, *batch.safety);
+    ExpectSameBlock(state->root, chain_.blocks[2]);
+    EXPECT_EQ(state->root_qc, chain_.qcs[2]);
+    EXPECT_EQ(Ids(state->blocks), IdsOf(chain_, 3, 4));
+    EXPECT_EQ(state->high_qc, batch.high_qc);
+    EXPECT_EQ(state->high_tc, batch.high_tc);
+    EXPECT_EQ(store.CommittedHeight(), 2u);
+    EXPECT_EQ(store.CommittedAt(1), chain_.blocks[1]->id);
+    EXPECT_EQ(store.ExecutedHeight(), 2u);
+    EXPECT_EQ(store.AppHashAt(2), AppHash(2));
+    EXPECT_EQ(store.GetTx(batch.executed[1].txs[1].first), batch.executed[1].txs[1].second);
+  }
+
+  Fixture fx_;
+  Chain chain_;
+  TempDir dir_;
+};
+
+TEST_F(RocksStoreTest, ReopenKeepsEverything) {
+  const WriteBatch batch = FullBatch();
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Write(batch).ok());
+    ASSERT_TRUE(store->Prune(1).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  ExpectHoldsFullBatch(*store, batch);
+  EXPECT_FALSE(store->CommittedAt(0).has_value());  // pruned before the restart
+  // The reopened store continues where it stopped.
+  ASSERT_TRUE(store->Write(CommitBatch(chain_, 2, 3)).ok());
+  EXPECT_EQ(store->CommittedHeight(), 3u);
+}
+
+TEST_F(RocksStoreTest, ReopenOfANewDatabaseRecoversGenesis) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto state = store->Recover();
+  ASSERT_TRUE(state.ok());
+  EXPECT_FALSE(state->safety.has_value());
+  EXPECT_EQ(state->root->id, fx_.genesis()->id);
+}
+
+TEST_F(RocksStoreTest, WrongChainIdFailsNamingBoth) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  auto other = MakeGenesisBlock("other-chain", 0, kValidators);
+  auto store = Open("other-chain", other);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kFailedPrecondition);
+  const std::string& message = store.status().message();
+  EXPECT_NE(message.find("database at " + dir_.db() +
+                         " belongs to chain 'test-chain', not "
+                         "'other-chain'; use another data directory or remove " +
+                         dir_.db()),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(RocksStoreTest, WrongGenesisFailsNamingBoth) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  auto other = MakeGenesisBlock(kChainId, 1, kValidators);  // another epoch
+  auto store = Open(kChainId, other);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find(fx_.genesis()->id.hex() + ", not " + other->id.hex()),
+            std::string::npos)
+      << store.status().ToString();
+}
+
+TEST_F(RocksStoreTest, WrongSchemaVersionFails) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  {
+    // Rewrite the version behind the store's back, as a future build would have.
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
+    for (std::string_view name : layout::kColumnFamilyNames) {
+      families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.db(), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const std::string version = EncodeU32(kSchemaVersion + 1);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1 + layout::kMetaCf],
+                        std::string(layout::kMetaSchemaVersion), version)
+                    .ok());
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto store = Open();
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find(
+                "has schema version " + std::to_string(kSchemaVersion + 1) +
+                ", but this build reads schema version " + std::to_string(kSchemaVersion)),
+            std::string::npos)
+      << store.status().ToString();
+}
+
+TEST_F(RocksStoreTest, SecondOpenOfTheSameDirectoryFails) {
+  auto first = MustOpen();
+  ASSERT_NE(first, nullptr);
+  auto second = Open();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIoError);
+  EXPECT_NE(second.status().message().find(dir_.db()), std::string::npos);
+}
+
+TEST_F(RocksStoreTest, OneBatchAppearsWholeAfterReopen) {
+  const WriteBatch batch = FullBatch();
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Write(batch).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  ExpectHoldsFullBatch(*store, batch);
+}
+
+// A write torn in the middle of its log record leaves nothing of the batch: after a
+// restart the store holds exactly the batches before it.
+TEST_F(RocksStoreTest, TornWriteLeavesNothingOfTheBatch) {
+  auto fs = std::make_shared<TornWalFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  WriteBatch first;
+  first.blocks = {chain_.blocks[1], chain_.blocks[2]};
+  first.safety = SafetyData{};
+  first.high_qc = chain_.qcs[1];
+  {
+    RocksStoreOptions options;
+    options.env = env.get();
+    auto store = Open(kChainId, nullptr, options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Write(first).ok());
+    fs->Arm();
+    const Status torn = (*store)->Write(FullBatch());
+    ASSERT_FALSE(torn.ok());
+    EXPECT_EQ(torn.code(), Status::Code::kIoError);
+    EXPECT_NE(torn.message().find("injected torn write"), std::string::npos) << torn.ToString();
+    EXPECT_EQ((*store)->CommittedHeight(), 0u);
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto state = store->Recover();
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ExpectSameSafety(state->safety, *first.safety);
+  EXPECT_EQ(state->root->id, fx_.genesis()->id);
+  EXPECT_EQ(Ids(state->blocks), IdsOf(chain_, 1, 2));
+  EXPECT_EQ(state->high_qc, chain_.qcs[1]);
+  EXPECT_FALSE(state->high_tc.has_value());
+  EXPECT_EQ(store->CommittedHeight(), 0u);
+  EXPECT_EQ(store->ExecutedHeight(), 0u);
+  EXPECT_EQ(store->GetBlock(chain_.blocks[3]->id), nullptr);
+  EXPECT_FALSE(store->AppHashAt(1).has_value());
+}
+
+TEST_F(RocksStoreTest, UnsyncedOptionStillWrites) {
+  RocksStoreOptions options;
+  options.sync = false;
+  auto store = Open(kChainId, nullptr, options);
+  ASSERT_TRUE(store.ok());
+  const WriteBatch batch = FullBatch();
+  ASSERT_TRUE((*store)->Write(batch).ok());
+  ExpectHoldsFullBatch(**store, batch);
+}
+
+}  // namespace
+}  // namespace hotbft::storage::testing

@@ -1,0 +1,302 @@
+// The behavioural suite every Store implementation passes: the same batches, the same
+// answers, on the RocksDB store and on the in-memory one.
+#include <atomic>
+#include <thread>
+
+#include "tests/storage/store_test_util.h"
+
+namespace hotbft::storage::testing {
+namespace {
+
+template <typename Factory>
+class StoreTest : public ::testing::Test {
+ protected:
+  StoreTest() : fx_(kValidators), chain_(MakeChain(fx_, 8)) {}
+
+  void SetUp() override {
+    store_ = factory_.Open(fx_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // Stores blocks 1..n of the chain, uncommitted.
+  void StoreBlocks(Height n) {
+    WriteBatch batch;
+    for (Height h = 1; h <= n; ++h) batch.blocks.push_back(chain_.blocks[h]);
+    ASSERT_TRUE(store_->Write(batch).ok());
+  }
+
+  // Stores blocks 1..n and commits 1..committed, in one batch.
+  void StoreAndCommit(Height n, Height committed) {
+    WriteBatch batch = CommitBatch(chain_, 0, committed);
+    for (Height h = 1; h <= n; ++h) batch.blocks.push_back(chain_.blocks[h]);
+    const Status status = store_->Write(batch);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+
+  RecoveryState MustRecover() {
+    auto state = store_->Recover();
+    EXPECT_TRUE(state.ok()) << state.status().ToString();
+    return state.ok() ? std::move(state).value() : RecoveryState{};
+  }
+
+  Fixture fx_;
+  Chain chain_;
+  Factory factory_;
+  std::unique_ptr<Store> store_;
+};
+
+using Implementations = ::testing::Types<MemStoreFactory, RocksStoreFactory>;
+TYPED_TEST_SUITE(StoreTest, Implementations);
+
+TYPED_TEST(StoreTest, FreshStoreRecoversGenesisAndNoSafetyData) {
+  RecoveryState state = this->MustRecover();
+  EXPECT_FALSE(state.safety.has_value());
+  ExpectSameBlock(state.root, this->fx_.genesis());
+  EXPECT_EQ(state.root_qc, this->fx_.genesis_qc());
+  EXPECT_TRUE(state.blocks.empty());
+  EXPECT_FALSE(state.high_qc.has_value());
+  EXPECT_FALSE(state.high_tc.has_value());
+  EXPECT_EQ(this->store_->CommittedHeight(), 0u);
+  EXPECT_EQ(this->store_->ExecutedHeight(), 0u);
+  EXPECT_EQ(this->store_->CommittedAt(0), this->fx_.genesis()->id);
+  EXPECT_FALSE(this->store_->CommittedAt(1).has_value());
+  ExpectSameBlock(this->store_->GetBlock(this->fx_.genesis()->id), this->fx_.genesis());
+  EXPECT_EQ(this->store_->GetQC(this->fx_.genesis()->id), this->fx_.genesis_qc());
+  EXPECT_FALSE(this->store_->AppHashAt(0).has_value());
+}
+
+TYPED_TEST(StoreTest, RecoverReturnsEveryFieldWritten) {
+  WriteBatch batch;
+  const SafetyData safety = FullSafetyData(this->fx_, this->chain_);
+  batch.safety = safety;
+  for (Height h = 1; h <= 3; ++h) batch.blocks.push_back(this->chain_.blocks[h]);
+  batch.high_qc = this->chain_.qcs[2];
+  batch.high_tc = this->fx_.MakeTC(3, 2);
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+
+  RecoveryState state = this->MustRecover();
+  ExpectSameSafety(state.safety, safety);
+  ExpectSameBlock(state.root, this->fx_.genesis());
+  EXPECT_EQ(state.root_qc, this->fx_.genesis_qc());
+  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 1, 3));
+  for (const auto& block : state.blocks) {
+    ExpectSameBlock(block, this->chain_.blocks[block->header.height]);
+  }
+  EXPECT_EQ(state.high_qc, this->chain_.qcs[2]);
+  EXPECT_EQ(state.high_tc, *batch.high_tc);
+  ExpectSameBlock(this->store_->GetBlock(this->chain_.blocks[2]->id), this->chain_.blocks[2]);
+}
+
+TYPED_TEST(StoreTest, LaterWritesReplaceSafetyDataAndCertificates) {
+  WriteBatch first;
+  first.safety = SafetyData{};
+  first.high_qc = this->chain_.qcs[1];
+  first.high_tc = this->fx_.MakeTC(2, 1);
+  ASSERT_TRUE(this->store_->Write(first).ok());
+  WriteBatch second;
+  second.safety = FullSafetyData(this->fx_, this->chain_);
+  second.high_qc = this->chain_.qcs[3];
+  ASSERT_TRUE(this->store_->Write(second).ok());
+
+  RecoveryState state = this->MustRecover();
+  ExpectSameSafety(state.safety, *second.safety);
+  EXPECT_EQ(state.high_qc, this->chain_.qcs[3]);
+  EXPECT_EQ(state.high_tc, *first.high_tc);  // not in the second batch: unchanged
+}
+
+TYPED_TEST(StoreTest, CommitIndexesHeightsAndMovesTheRoot) {
+  this->StoreBlocks(5);
+  ASSERT_TRUE(this->store_->Write(CommitBatch(this->chain_, 0, 3)).ok());
+
+  EXPECT_EQ(this->store_->CommittedHeight(), 3u);
+  for (Height h = 0; h <= 3; ++h)
+    EXPECT_EQ(this->store_->CommittedAt(h), this->chain_.blocks[h]->id);
+  EXPECT_FALSE(this->store_->CommittedAt(4).has_value());
+  // Each committed block with the QC certifying it: the next block's justify, or the root QC.
+  for (Height h = 0; h <= 3; ++h) {
+    EXPECT_EQ(this->store_->GetQC(this->chain_.blocks[h]->id), this->chain_.qcs[h]) << h;
+  }
+  EXPECT_FALSE(this->store_->GetQC(this->chain_.blocks[4]->id).has_value());
+  RecoveryState state = this->MustRecover();
+  ExpectSameBlock(state.root, this->chain_.blocks[3]);
+  EXPECT_EQ(state.root_qc, this->chain_.qcs[3]);
+  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 4, 5));
+  // Committed blocks stay readable until pruned.
+  ExpectSameBlock(this->store_->GetBlock(this->chain_.blocks[1]->id), this->chain_.blocks[1]);
+}
+
+TYPED_TEST(StoreTest, BlocksCanBeCommittedInTheBatchThatCarriesThem) {
+  this->StoreAndCommit(4, 2);
+  EXPECT_EQ(this->store_->CommittedHeight(), 2u);
+  EXPECT_EQ(this->store_->CommittedAt(2), this->chain_.blocks[2]->id);
+  EXPECT_EQ(Ids(this->MustRecover().blocks), IdsOf(this->chain_, 3, 4));
+}
+
+TYPED_TEST(StoreTest, CommitDropsBlocksThatLostToTheCommittedBranch) {
+  this->StoreBlocks(3);
+  // A fork at height 2 (round 5, extending block 1), stored before the commit.
+  auto fork = this->fx_.MakeBlock(this->chain_.qcs[1], 5, 1, {{9, 9}});
+  WriteBatch store_fork;
+  store_fork.blocks.push_back(fork);
+  ASSERT_TRUE(this->store_->Write(store_fork).ok());
+  EXPECT_NE(this->store_->GetBlock(fork->id), nullptr);
+
+  ASSERT_TRUE(this->store_->Write(CommitBatch(this->chain_, 0, 2)).ok());
+  EXPECT_EQ(this->store_->GetBlock(fork->id), nullptr);
+  EXPECT_EQ(Ids(this->MustRecover().blocks), IdsOf(this->chain_, 3, 3));
+
+  // A block at or below the tip that the batch does not commit is not kept either.
+  auto late = this->fx_.MakeBlock(this->chain_.qcs[1], 6, 2);
+  WriteBatch late_batch;
+  late_batch.blocks.push_back(late);
+  ASSERT_TRUE(this->store_->Write(late_batch).ok());
+  EXPECT_EQ(this->store_->GetBlock(late->id), nullptr);
+  EXPECT_EQ(Ids(this->MustRecover().blocks), IdsOf(this->chain_, 3, 3));
+}
+
+TYPED_TEST(StoreTest, ExecutionRecordsIndexTransactionsAndAppHashes) {
+  this->StoreAndCommit(3, 3);
+  WriteBatch batch;
+  batch.executed = {Execution(this->chain_, 1), Execution(this->chain_, 2)};
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+  EXPECT_EQ(this->store_->AppHashAt(1), AppHash(1));
+  EXPECT_EQ(this->store_->AppHashAt(2), AppHash(2));
+  EXPECT_FALSE(this->store_->AppHashAt(3).has_value());
+  for (const auto& [hash, record] : batch.executed[1].txs) {
+    EXPECT_EQ(this->store_->GetTx(hash), record);
+  }
+  EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
+}
+
+TYPED_TEST(StoreTest, CommitAndExecutionMayShareABatch) {
+  WriteBatch batch = CommitBatch(this->chain_, 0, 2);
+  for (Height h = 1; h <= 3; ++h) batch.blocks.push_back(this->chain_.blocks[h]);
+  batch.executed = {Execution(this->chain_, 1), Execution(this->chain_, 2)};
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+  EXPECT_EQ(this->store_->CommittedHeight(), 2u);
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+}
+
+TYPED_TEST(StoreTest, PruneKeepsTheTipAndTheTransactionIndex) {
+  this->StoreAndCommit(6, 5);
+  WriteBatch executed;
+  for (Height h = 1; h <= 5; ++h) executed.executed.push_back(Execution(this->chain_, h));
+  ASSERT_TRUE(this->store_->Write(executed).ok());
+
+  ASSERT_TRUE(this->store_->Prune(4).ok());
+  for (Height h = 0; h < 4; ++h) {
+    EXPECT_FALSE(this->store_->CommittedAt(h).has_value()) << "height " << h;
+    EXPECT_EQ(this->store_->GetBlock(this->chain_.blocks[h]->id), nullptr) << "height " << h;
+    EXPECT_FALSE(this->store_->GetQC(this->chain_.blocks[h]->id).has_value()) << "height " << h;
+  }
+  EXPECT_EQ(this->store_->GetQC(this->chain_.blocks[4]->id), this->chain_.qcs[4]);
+  EXPECT_EQ(this->store_->CommittedAt(4), this->chain_.blocks[4]->id);
+  EXPECT_EQ(this->store_->CommittedAt(5), this->chain_.blocks[5]->id);
+  // The transaction index and app hashes outlive their blocks.
+  EXPECT_EQ(this->store_->GetTx(Sha256(TxBytes(1, 0))), (TxRecord{1, 0, {0x0a, 0}}));
+  EXPECT_EQ(this->store_->AppHashAt(1), AppHash(1));
+
+  // A retain height beyond the tip keeps the tip; pruning again changes nothing.
+  ASSERT_TRUE(this->store_->Prune(100).ok());
+  ASSERT_TRUE(this->store_->Prune(2).ok());
+  EXPECT_FALSE(this->store_->CommittedAt(4).has_value());
+  EXPECT_EQ(this->store_->CommittedAt(5), this->chain_.blocks[5]->id);
+  RecoveryState state = this->MustRecover();
+  ExpectSameBlock(state.root, this->chain_.blocks[5]);
+  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 6, 6));
+
+  // Commits continue after pruning.
+  ASSERT_TRUE(this->store_->Write(CommitBatch(this->chain_, 5, 6)).ok());
+  EXPECT_EQ(this->store_->CommittedHeight(), 6u);
+}
+
+TYPED_TEST(StoreTest, RejectsInconsistentBatchesAndWritesNothing) {
+  this->StoreBlocks(4);
+  WriteBatch skips = CommitBatch(this->chain_, 1, 2);  // height 1 was never committed
+  WriteBatch no_root;
+  no_root.committed.push_back(this->chain_.blocks[1]->id);
+  WriteBatch wrong_root = CommitBatch(this->chain_, 0, 2);
+  wrong_root.root_qc = this->chain_.qcs[1];
+  WriteBatch moves_root_alone;
+  moves_root_alone.root_qc = this->chain_.qcs[1];
+  WriteBatch unknown = CommitBatch(this->chain_, 0, 1);
+  unknown.committed[0] = Sha256(AsBytes("unknown"));
+  unknown.root_qc->vote_data.block_id = unknown.committed[0];
+  WriteBatch early_execution;
+  early_execution.executed.push_back(Execution(this->chain_, 1));  // height 1 not committed
+  WriteBatch with_evidence;
+  auto block = std::make_shared<Block>(*this->chain_.blocks[5]);
+  block->payload = std::make_shared<Payload>(Payload{{}, {{1, 2, 3}}});
+  with_evidence.blocks.push_back(block);
+  with_evidence.safety = SafetyData{};  // must not land without the rest
+
+  const std::vector<std::pair<const char*, WriteBatch*>> cases = {
+      {"expected height 1", &skips},
+      {"no root QC", &no_root},
+      {"root QC", &wrong_root},
+      {"no blocks", &moves_root_alone},
+      {"neither in the batch nor stored", &unknown},
+      {"above the committed height", &early_execution},
+      {"evidence", &with_evidence}};
+  for (const auto& [expected, batch] : cases) {
+    const Status status = this->store_->Write(*batch);
+    EXPECT_FALSE(status.ok()) << expected;
+    EXPECT_NE(status.message().find(expected), std::string::npos) << status.ToString();
+  }
+  EXPECT_EQ(this->store_->CommittedHeight(), 0u);
+  EXPECT_EQ(this->store_->ExecutedHeight(), 0u);
+  RecoveryState state = this->MustRecover();
+  EXPECT_FALSE(state.safety.has_value());
+  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 1, 4));
+}
+
+TYPED_TEST(StoreTest, ExecutionMustFollowTheExecutedHeight) {
+  this->StoreAndCommit(3, 3);
+  WriteBatch gap;
+  gap.executed.push_back(Execution(this->chain_, 2));
+  const Status status = this->store_->Write(gap);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("height 2 does not follow executed height 0"), std::string::npos)
+      << status.ToString();
+}
+
+TYPED_TEST(StoreTest, EmptyBatchAndRestatedRootAreAccepted) {
+  EXPECT_TRUE(this->store_->Write(WriteBatch{}).ok());
+  this->StoreAndCommit(2, 1);
+  WriteBatch restated;
+  restated.root_qc = this->chain_.qcs[1];
+  EXPECT_TRUE(this->store_->Write(restated).ok());
+  EXPECT_EQ(this->store_->CommittedHeight(), 1u);
+}
+
+// Getters run on other threads while the writer commits: whatever height a reader sees
+// committed is already in the height index.
+TYPED_TEST(StoreTest, GettersAreSafeAlongsideWrites) {
+  this->StoreBlocks(8);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::thread reader([&] {
+    Height last = 0;
+    while (!done.load()) {
+      const Height committed = this->store_->CommittedHeight();
+      EXPECT_GE(committed, last);
+      EXPECT_EQ(this->store_->CommittedAt(committed), this->chain_.blocks[committed]->id);
+      EXPECT_NE(this->store_->GetBlock(this->chain_.blocks[committed]->id), nullptr);
+      last = committed;
+      reads.fetch_add(1);
+    }
+  });
+  while (reads.load() == 0) std::this_thread::yield();
+  for (Height h = 1; h <= 8; ++h) {
+    EXPECT_TRUE(this->store_->Write(CommitBatch(this->chain_, h - 1, h)).ok());
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(this->store_->CommittedHeight(), 8u);
+}
+
+}  // namespace
+}  // namespace hotbft::storage::testing
