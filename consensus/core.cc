@@ -29,6 +29,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kBadTimestamp: return "bad_timestamp";
     case DropReason::kUnknownBlock: return "unknown_block";
     case DropReason::kTooManyPending: return "too_many_pending";
+    case DropReason::kBadAppHash: return "bad_app_hash";
     case DropReason::kCount: break;
   }
   return "unknown";
@@ -79,6 +80,11 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
     recommit(*recovery.high_qc);
   }
   high_tc_ = recovery.high_tc;
+  executed_height_ = recovery.executed_height;
+  app_hashes_[0] = Bytes();  // the genesis block's execution fields
+  for (auto& [height, hash] : recovery.app_hashes) app_hashes_[height] = std::move(hash);
+  HOTBFT_ASSERT(app_hashes_.count(executed_height_));
+  HOTBFT_ASSERT(executed_height_ <= tree_.root()->header.height);
   if (safety_->initialized() && safety_->data().highest_tc &&
       (!high_tc_ || high_tc_->round < safety_->data().highest_tc->round)) {
     high_tc_ = safety_->data().highest_tc;
@@ -258,6 +264,8 @@ void Core::Impl::EnterRound(Round round, std::variant<QC, TC> entry) {
     votes_.PruneBelow(round - 1);
     timeouts_.PruneBelow(round - 1);
   }
+  std::erase_if(waiting_execution_,
+                [&](const auto& p) { return p.second.block->header.round < round; });
   for (auto it = pending_proposals_.begin(); it != pending_proposals_.end();) {
     auto& list = it->second;
     std::erase_if(list, [&](const auto& p) { return p.second.block->header.round < round; });
@@ -362,6 +370,7 @@ void Core::Impl::EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, co
   HOTBFT_ASSERT(blocks.back()->id == tree_.root()->id);
   counters_.blocks_committed += blocks.size();
   root_dirty_ = true;
+  RecordExecClaims(blocks);
   const Round root_round = tree_.root()->header.round;
   std::erase_if(pending_qcs_,
                 [&](const auto& e) { return e.second.vote_data.round <= root_round; });
@@ -481,6 +490,12 @@ void Core::Impl::Drop(DropReason reason) {
 
 // ---- Core: forwards to Impl ----
 
+// A core that halted during an input sends, persists and commits nothing of it.
+std::vector<Action> Core::UnlessHalted(std::vector<Action> actions) const {
+  if (!impl_->halted().ok()) return {};
+  return actions;
+}
+
 Core::Core(CoreConfig config, uint32_t self, const ValidatorSet& validators,
            const Verifier& verifier, const LeaderElection& election,
            std::unique_ptr<SafetyRules> safety_rules, RecoveryState recovery)
@@ -488,23 +503,39 @@ Core::Core(CoreConfig config, uint32_t self, const ValidatorSet& validators,
                                    std::move(safety_rules), std::move(recovery))) {}
 Core::~Core() = default;
 std::vector<Action> Core::Start(uint64_t now_ms) {
-  return impl_->Start(now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->Start(now_ms));
 }
 std::vector<Action> Core::OnMessage(uint32_t from, const Message& message, uint64_t now_ms) {
-  return impl_->OnMessage(from, message, now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnMessage(from, message, now_ms));
 }
 std::vector<Action> Core::OnTick(uint64_t now_ms) {
-  return impl_->OnTick(now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnTick(now_ms));
 }
 std::vector<Action> Core::OnPayloadReady(Round round, std::shared_ptr<const Payload> payload,
                                          uint64_t now_ms) {
-  return impl_->OnPayloadReady(round, std::move(payload), now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnPayloadReady(round, std::move(payload), now_ms));
 }
 std::vector<Action> Core::OnPersisted(uint64_t token, uint64_t now_ms) {
-  return impl_->OnPersisted(token, now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnPersisted(token, now_ms));
 }
 std::vector<Action> Core::OnTxsAvailable(uint64_t now_ms) {
-  return impl_->OnTxsAvailable(now_ms);
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnTxsAvailable(now_ms));
+}
+std::vector<Action> Core::OnExecuted(Height height, Bytes app_hash, uint64_t now_ms) {
+  if (!impl_->halted().ok()) return {};
+  return UnlessHalted(impl_->OnExecuted(height, std::move(app_hash), now_ms));
+}
+const Status& Core::halted() const {
+  return impl_->halted();
+}
+Height Core::executed_height() const {
+  return impl_->executed_height();
 }
 Round Core::current_round() const {
   return impl_->current_round();

@@ -82,6 +82,11 @@ struct RecoveryState {
   std::vector<std::shared_ptr<const Block>> blocks;  // uncommitted blocks, any order
   std::optional<QC> high_qc;
   std::optional<TC> high_tc;
+  // Execution: the highest height the application made durable, and the app hashes of
+  // recent executed heights (at least the one at executed_height; height 0 has the empty
+  // hash). Blocks committed above executed_height are executed again by the driver.
+  Height executed_height = 0;
+  std::vector<std::pair<Height, Bytes>> app_hashes;
 };
 
 // Why a message was dropped.
@@ -98,6 +103,7 @@ enum class DropReason : uint8_t {
   kBadTimestamp,
   kUnknownBlock,  // a sync response block nobody asked for, or unverifiable
   kTooManyPending,
+  kBadAppHash,  // execution fields that disagree with this validator's own execution
   kCount,
 };
 std::string_view DropReasonName(DropReason reason);
@@ -116,6 +122,7 @@ struct CoreCounters {
   // Certified blocks on two branches, one of them about to commit: more than f validators
   // are faulty. The core commits neither; a node halts with an error.
   uint64_t safety_violations = 0;
+  uint64_t proposals_waiting_execution = 0;  // held until execution reached exec_height
 };
 
 // How much state a core holds, for checking its bounds (tests, metrics).
@@ -131,6 +138,9 @@ struct CoreStateSizes {
   size_t detector_records = 0;
   size_t evidence = 0;
   size_t waiting_persist = 0;
+  size_t app_hashes = 0;
+  size_t exec_claims = 0;
+  size_t waiting_execution = 0;
 };
 
 class Core {
@@ -155,6 +165,15 @@ class Core {
   std::vector<Action> OnPersisted(uint64_t token, uint64_t now_ms);
   // The mempool went from empty to non-empty.
   std::vector<Action> OnTxsAvailable(uint64_t now_ms);
+  // The application executed the committed blocks up to `height` and made the state
+  // durable; `app_hash` is its hash. Heights arrive in order, each at most once.
+  std::vector<Action> OnExecuted(Height height, Bytes app_hash, uint64_t now_ms);
+
+  // Not OK once this validator's own execution disagreed with what the chain committed
+  // (the error names both hashes). A halted core ignores every input and signs nothing:
+  // the driver stops the node.
+  const Status& halted() const;
+  Height executed_height() const;
 
   Round current_round() const;
   Height committed_height() const;
@@ -166,6 +185,8 @@ class Core {
   CoreStateSizes state_sizes() const;
 
  private:
+  std::vector<Action> UnlessHalted(std::vector<Action> actions) const;
+
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

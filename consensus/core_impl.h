@@ -24,6 +24,9 @@ class Core::Impl {
                                      uint64_t now_ms);
   std::vector<Action> OnPersisted(uint64_t token, uint64_t now_ms);
   std::vector<Action> OnTxsAvailable(uint64_t now_ms);
+  std::vector<Action> OnExecuted(Height height, Bytes app_hash, uint64_t now_ms);
+  const Status& halted() const { return halted_; }
+  Height executed_height() const { return executed_height_; }
 
   Round current_round() const { return round_; }
   const BlockTree& tree() const { return tree_; }
@@ -40,6 +43,10 @@ class Core::Impl {
   static constexpr size_t kVerifiedCacheMax = 1'024;
   // Requests per missing block (each to the next peer) before giving up on it.
   static constexpr uint32_t kFetchAttemptsMax = 8;
+  // App hashes of the latest executed heights kept, and committed claims about heights
+  // not executed yet.
+  static constexpr size_t kAppHashesKept = 1'024;
+  static constexpr size_t kExecClaimsMax = 10'000;
 
   struct Missing {
     uint64_t last_request_ms = 0;
@@ -78,6 +85,16 @@ class Core::Impl {
   void HandleProposal(uint32_t from, const Proposal& proposal);
   Status CheckProposalShape(const Proposal& proposal, const Block& parent) const;
   void VoteFor(const std::shared_ptr<const Block>& block);
+
+  // ---- core_exec.cc: execution results in headers ----
+  enum class ExecCheck : uint8_t { kOk, kWait, kMismatch };
+  // The (exec_height, app_hash) a proposal on `parent` carries.
+  std::pair<Height, Bytes> ExecFieldsFor(const Block& parent) const;
+  Status CheckExecShape(const BlockHeader& h, const Block& parent) const;
+  ExecCheck CheckExecution(const BlockHeader& h) const;
+  void RecordExecClaims(const std::vector<std::shared_ptr<const Block>>& committed);
+  void CheckClaim(Height height, const Bytes& app_hash);
+  void Halt(Status status);
 
   // ---- core_sync.cc: fetching missing blocks ----
   void RequestBlock(const Hash32& id, uint32_t peer);
@@ -137,6 +154,13 @@ class Core::Impl {
   // Verified certificates (hash of the canonical encoding), FIFO-bounded.
   std::unordered_set<Hash32, Hash32Hasher> verified_;
   std::deque<Hash32> verified_order_;
+
+  // Execution.
+  Height executed_height_ = 0;
+  std::map<Height, Bytes> app_hashes_;   // the latest kAppHashesKept executed heights
+  std::map<Height, Bytes> exec_claims_;  // what committed headers say of heights not executed
+  std::vector<std::pair<uint32_t, Proposal>> waiting_execution_;
+  Status halted_;
 
   // Persist, then send.
   uint64_t now_ms_ = 0;

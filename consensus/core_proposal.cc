@@ -1,5 +1,6 @@
 // Core: proposing, and checking and voting for proposals.
 #include <algorithm>
+#include <tuple>
 
 #include "consensus/core_impl.h"
 
@@ -54,6 +55,7 @@ void Core::Impl::Propose(std::shared_ptr<const Payload> payload) {
   h.payload_hash = PayloadHash(config_.chain_id, payload->txs, payload->evidence);
   h.proposer = self_;
   h.justify = justify;
+  std::tie(h.exec_height, h.app_hash) = ExecFieldsFor(*parent);
   h.timestamp_ms = std::max(now_ms_, parent->header.timestamp_ms + 1);
   block->payload = std::move(payload);
   block->id = h.Id(config_.chain_id);
@@ -93,9 +95,7 @@ Status Core::Impl::CheckProposalShape(const Proposal& p, const Block& parent) co
       return Status::InvalidArgument("QC round below the TC's highest reported QC round");
     }
   }
-  if (h.exec_height != 0 || !h.app_hash.empty()) {
-    return Status::InvalidArgument("execution results are not accepted in headers yet");
-  }
+  HOTBFT_RETURN_IF_ERROR(CheckExecShape(h, parent));
   if (p.block->payload->txs.size() > config_.payload_txs_max) {
     return Status::InvalidArgument("too many transactions");
   }
@@ -163,10 +163,23 @@ void Core::Impl::HandleProposal(uint32_t from, const Proposal& p) {
     return Drop(DropReason::kBadTimestamp);
   }
   if (!CheckProposalShape(p, *parent).ok()) return Drop(DropReason::kMalformed);
+  // Stored even when the vote must wait, or is refused: a QC may certify it anyway.
   if (!tree_.Contains(b.id)) {
     if (!tree_.Insert(p.block).ok()) return Drop(DropReason::kMalformed);
     unpersisted_blocks_.push_back(p.block);
     OnBlockInserted(p.block);
+  }
+  switch (CheckExecution(h)) {
+    case ExecCheck::kOk: break;
+    case ExecCheck::kMismatch: return Drop(DropReason::kBadAppHash);
+    case ExecCheck::kWait:
+      // Voted for once this validator's execution reaches exec_height (OnExecuted).
+      if (waiting_execution_.size() >= config_.pending_proposals_max) {
+        return Drop(DropReason::kTooManyPending);
+      }
+      ++counters_.proposals_waiting_execution;
+      waiting_execution_.emplace_back(from, p);
+      return;
   }
   VoteFor(p.block);
 }

@@ -127,6 +127,9 @@ CoreStateSizes Core::Impl::state_sizes() const {
   s.detector_records = detector_.size();
   s.evidence = evidence_.size();
   s.waiting_persist = waiting_persist_.size();
+  s.app_hashes = app_hashes_.size();
+  s.exec_claims = exec_claims_.size();
+  s.waiting_execution = waiting_execution_.size();
   return s;
 }
 
