@@ -1,13 +1,20 @@
 // Core: execution results in block headers (DESIGN.md, "Execution and duplicates").
 //
 // A header carries (exec_height, app_hash): the app hash after executing every block up
-// to exec_height, a committed ancestor. A proposer puts its own latest execution there,
-// or repeats its parent's when it has not executed further. A voter accepts a repeat of
-// the parent's fields (checked when the parent was voted for) and otherwise waits until
-// its own execution reaches exec_height, then votes only if the hashes agree. When a
+// to exec_height. exec_height may rise above the parent's only up to a height that the
+// block's own ancestry proves committed (a 3-chain whose QCs lie in the ancestry and the
+// block's justify): every voter holding the ancestry has then committed it too, so a
+// voter waits only for its own execution, never for commits it cannot see (which would
+// stall a validator that missed the QC that committed further elsewhere). A proposer puts
+// its own latest execution there, within that bound, or repeats its parent's. A voter
+// accepts a repeat of the parent's fields (checked when the parent was voted for) and
+// otherwise waits until its own execution reaches exec_height, then votes only if the
+// hashes agree. When a
 // block commits, what its header says is compared with this validator's own execution,
 // now or when execution catches up: a disagreement means this validator's application
 // diverged, and the core halts rather than fork.
+#include <algorithm>
+
 #include "consensus/core_impl.h"
 #include "consensus/wire.h"
 #include "crypto/bytes.h"
@@ -31,11 +38,30 @@ std::vector<Action> Core::Impl::OnExecuted(Height height, Bytes app_hash, uint64
   return Finish();
 }
 
+// The highest height that a block on `parent` proves committed through its ancestry: the
+// parent is certified by the block's justify, every other ancestor by its child's. 0 if no
+// 3-chain lies within kCommitProofDepthMax ancestors held in the tree.
+Height Core::Impl::CommittedByAncestry(const Block& parent) const {
+  std::shared_ptr<const Block> certified = tree_.Get(parent.id);
+  for (size_t step = 0; certified != nullptr && step < kCommitProofDepthMax; ++step) {
+    std::shared_ptr<const Block> b1 = tree_.Get(certified->header.parent_id);
+    if (b1 == nullptr) return 0;
+    std::shared_ptr<const Block> b0 = tree_.Get(b1->header.parent_id);
+    if (b0 == nullptr) return 0;
+    if (certified->header.round == b1->header.round + 1 &&
+        b1->header.round == b0->header.round + 1) {
+      return b0->header.height;
+    }
+    certified = std::move(b1);
+  }
+  return 0;
+}
+
 std::pair<Height, Bytes> Core::Impl::ExecFieldsFor(const Block& parent) const {
-  if (executed_height_ > parent.header.exec_height) {
-    auto it = app_hashes_.find(executed_height_);
-    HOTBFT_ASSERT(it != app_hashes_.end());
-    return {executed_height_, it->second};
+  const Height height = std::min(executed_height_, CommittedByAncestry(parent));
+  if (height > parent.header.exec_height) {
+    auto it = app_hashes_.find(height);
+    if (it != app_hashes_.end()) return {height, it->second};
   }
   return {parent.header.exec_height, parent.header.app_hash};
 }
@@ -46,9 +72,9 @@ Status Core::Impl::CheckExecShape(const BlockHeader& h, const Block& parent) con
     return Status::InvalidArgument("execution height " + std::to_string(h.exec_height) +
                                    " below the parent's " + std::to_string(ph.exec_height));
   }
-  if (h.exec_height > ph.height) {
+  if (h.exec_height > ph.exec_height && h.exec_height > CommittedByAncestry(parent)) {
     return Status::InvalidArgument("execution height " + std::to_string(h.exec_height) +
-                                   " above the parent's height " + std::to_string(ph.height));
+                                   " above what the block's ancestry proves committed");
   }
   if (h.exec_height == ph.exec_height && h.app_hash != ph.app_hash) {
     return Status::InvalidArgument("app hash differs from the parent's at the same height");

@@ -47,6 +47,8 @@ class Core::Impl {
   // not executed yet.
   static constexpr size_t kAppHashesKept = 1'024;
   static constexpr size_t kExecClaimsMax = 10'000;
+  // Ancestors walked to find the 3-chain a block's own ancestry proves committed.
+  static constexpr size_t kCommitProofDepthMax = 256;
 
   struct Missing {
     uint64_t last_request_ms = 0;
@@ -90,6 +92,7 @@ class Core::Impl {
   enum class ExecCheck : uint8_t { kOk, kWait, kMismatch };
   // The (exec_height, app_hash) a proposal on `parent` carries.
   std::pair<Height, Bytes> ExecFieldsFor(const Block& parent) const;
+  Height CommittedByAncestry(const Block& parent) const;
   Status CheckExecShape(const BlockHeader& h, const Block& parent) const;
   ExecCheck CheckExecution(const BlockHeader& h) const;
   void RecordExecClaims(const std::vector<std::shared_ptr<const Block>>& committed);

@@ -12,8 +12,7 @@ using testing::Collect;
 using testing::CoreTestBase;
 using testing::Dropped;
 
-const Bytes kHashAt2{0x22, 0x22};
-const Bytes kHashAt3{0x33, 0x33};
+const Bytes kHashAt1{0x11, 0x11};
 const Bytes kOther{0x66};
 constexpr uint64_t kNowMs = 4'000;
 
@@ -25,13 +24,16 @@ class ExecTest : public CoreTestBase {
     b3_ = fx_.MakeBlock(fx_.MakeQC(*b2_), 3, 3);
   }
 
-  // Blocks 1..3 committed, executed up to height 2.
-  RecoveryState Recovered() {
+  // Blocks 1..3 of rounds 1..3 stored and certified: block 1 is committed (by the 3-chain
+  // 1, 2, 3) and executed up to `executed` (0 or 1).
+  RecoveryState Recovered(Height executed = 1) {
     RecoveryState rec;
-    rec.root = b3_;
-    rec.root_qc = fx_.MakeQC(*b3_);
-    rec.executed_height = 2;
-    rec.app_hashes = {{2, kHashAt2}};
+    rec.root = fx_.genesis();
+    rec.root_qc = fx_.genesis_qc();
+    rec.blocks = {b1_, b2_, b3_};
+    rec.high_qc = fx_.MakeQC(*b3_);
+    rec.executed_height = executed;
+    if (executed == 1) rec.app_hashes = {{1, kHashAt1}};
     return rec;
   }
 
@@ -73,50 +75,50 @@ TEST_F(ExecTest, ProposerCarriesItsLatestExecution) {
     }
   }
   ASSERT_EQ(proposals.size(), 1u);
-  EXPECT_EQ(proposals[0].block->header.exec_height, 2u);
-  EXPECT_EQ(proposals[0].block->header.app_hash, kHashAt2);
+  EXPECT_EQ(proposals[0].block->header.exec_height, 1u);
+  EXPECT_EQ(proposals[0].block->header.app_hash, kHashAt1);
 }
 
 TEST_F(ExecTest, VoterVotesOnlyForItsOwnAppHash) {
   auto good = Make(2, Recovered());
   good->Start(kNowMs);
-  auto out = good->OnMessage(0, Propose(Child(b3_, 4, 2, kHashAt2)), kNowMs);
+  auto out = good->OnMessage(0, Propose(Child(b3_, 4, 1, kHashAt1)), kNowMs);
   EXPECT_EQ(VotesAfterPersist(*good, out).size(), 1u);
 
   auto bad = Make(2, Recovered());
   bad->Start(kNowMs);
-  out = bad->OnMessage(0, Propose(Child(b3_, 4, 2, kOther)), kNowMs);
+  out = bad->OnMessage(0, Propose(Child(b3_, 4, 1, kOther)), kNowMs);
   EXPECT_TRUE(VotesAfterPersist(*bad, out).empty());
   EXPECT_EQ(Dropped(*bad, DropReason::kBadAppHash), 1u);
 }
 
 TEST_F(ExecTest, VoterWaitsForItsExecutionThenChecks) {
-  auto core = Make(2, Recovered());
+  auto core = Make(2, Recovered(/*executed=*/0));
   core->Start(kNowMs);
-  auto out = core->OnMessage(0, Propose(Child(b3_, 4, 3, kHashAt3)), kNowMs);
-  EXPECT_TRUE(VotesAfterPersist(*core, out).empty()) << "voted before executing height 3";
+  auto out = core->OnMessage(0, Propose(Child(b3_, 4, 1, kHashAt1)), kNowMs);
+  EXPECT_TRUE(VotesAfterPersist(*core, out).empty()) << "voted before executing height 1";
   EXPECT_EQ(core->counters().proposals_waiting_execution, 1u);
-  out = core->OnExecuted(3, kHashAt3, kNowMs + 1);
+  out = core->OnExecuted(1, kHashAt1, kNowMs + 1);
   EXPECT_EQ(VotesAfterPersist(*core, out).size(), 1u);
-  EXPECT_EQ(core->executed_height(), 3u);
+  EXPECT_EQ(core->executed_height(), 1u);
 
-  auto other = Make(2, Recovered());
+  auto other = Make(2, Recovered(/*executed=*/0));
   other->Start(kNowMs);
-  other->OnMessage(0, Propose(Child(b3_, 4, 3, kHashAt3)), kNowMs);
-  out = other->OnExecuted(3, kOther, kNowMs + 1);
+  other->OnMessage(0, Propose(Child(b3_, 4, 1, kHashAt1)), kNowMs);
+  out = other->OnExecuted(1, kOther, kNowMs + 1);
   EXPECT_TRUE(VotesAfterPersist(*other, out).empty());
   EXPECT_EQ(Dropped(*other, DropReason::kBadAppHash), 1u);
 }
 
 TEST_F(ExecTest, ExecutionFieldsMustFollowTheParent) {
-  // b4 says height 2; its children may not go back, jump above their parent, or change
-  // the hash of the same height.
-  auto b4 = Child(b3_, 4, 2, kHashAt2);
+  // b4 says height 1. A child of b4 proves height 2 committed (the 3-chain 2, 3, 4 in its
+  // ancestry): it may not go back, claim height 3, or change the hash of height 1.
+  auto b4 = Child(b3_, 4, 1, kHashAt1);
   struct Case {
     Height exec_height;
     Bytes app_hash;
   };
-  for (const Case& c : {Case{1, kHashAt2}, Case{5, kHashAt2}, Case{2, kOther}}) {
+  for (const Case& c : {Case{0, {}}, Case{3, kHashAt1}, Case{1, kOther}}) {
     auto core = Make(3, Recovered());  // not the leader of round 5
     core->Start(kNowMs);
     core->OnMessage(0, Propose(b4), kNowMs);
@@ -128,45 +130,45 @@ TEST_F(ExecTest, ExecutionFieldsMustFollowTheParent) {
 }
 
 TEST_F(ExecTest, DivergedExecutionHaltsNamingBothHashes) {
-  auto core = Make(2, Recovered());
+  auto core = Make(2, Recovered(/*executed=*/0));
   core->Start(kNowMs);
-  // The chain commits b4, whose header says height 3 has kHashAt3.
-  auto b4 = Child(b3_, 4, 3, kHashAt3);
-  auto b5 = Child(b4, 5, 3, kHashAt3);
-  auto b6 = Child(b5, 6, 3, kHashAt3);
-  auto b7 = Child(b6, 7, 3, kHashAt3);
+  // The chain commits blocks whose headers say height 1 has kHashAt1.
+  auto b4 = Child(b3_, 4, 1, kHashAt1);
+  auto b5 = Child(b4, 5, 1, kHashAt1);
+  auto b6 = Child(b5, 6, 1, kHashAt1);
+  auto b7 = Child(b6, 7, 1, kHashAt1);
   core->OnMessage(0, Propose(b4), kNowMs);
   core->OnMessage(1, Propose(b5), kNowMs + 1'000);
   core->OnMessage(2, Propose(b6), kNowMs + 2'000);
   core->OnMessage(3, Propose(b7), kNowMs + 3'000);
   ASSERT_EQ(core->committed_height(), 4u);
   ASSERT_TRUE(core->halted().ok());
-  // This validator's own execution of height 3 disagrees.
-  auto out = core->OnExecuted(3, kOther, kNowMs + 3'001);
+  // This validator's own execution of height 1 disagrees.
+  auto out = core->OnExecuted(1, kOther, kNowMs + 3'001);
   EXPECT_TRUE(out.empty());
   ASSERT_FALSE(core->halted().ok());
   const std::string message = core->halted().message();
   EXPECT_NE(message.find(ToHex(kOther)), std::string::npos) << message;
-  EXPECT_NE(message.find(ToHex(kHashAt3)), std::string::npos) << message;
-  EXPECT_NE(message.find("height 3"), std::string::npos) << message;
+  EXPECT_NE(message.find(ToHex(kHashAt1)), std::string::npos) << message;
+  EXPECT_NE(message.find("height 1"), std::string::npos) << message;
   // Halted: nothing more is signed or sent.
   EXPECT_TRUE(core->OnTick(kNowMs + 100'000).empty());
-  EXPECT_TRUE(core->OnMessage(0, Propose(Child(b7, 8, 3, kHashAt3)), kNowMs + 4'000).empty());
+  EXPECT_TRUE(core->OnMessage(0, Propose(Child(b7, 8, 1, kHashAt1)), kNowMs + 4'000).empty());
 }
 
 TEST_F(ExecTest, AgreeingExecutionOfACommittedClaimDoesNotHalt) {
-  auto core = Make(2, Recovered());
+  auto core = Make(2, Recovered(/*executed=*/0));
   core->Start(kNowMs);
-  auto b4 = Child(b3_, 4, 3, kHashAt3);
-  auto b5 = Child(b4, 5, 3, kHashAt3);
-  auto b6 = Child(b5, 6, 3, kHashAt3);
-  auto b7 = Child(b6, 7, 3, kHashAt3);
+  auto b4 = Child(b3_, 4, 1, kHashAt1);
+  auto b5 = Child(b4, 5, 1, kHashAt1);
+  auto b6 = Child(b5, 6, 1, kHashAt1);
   core->OnMessage(0, Propose(b4), kNowMs);
   core->OnMessage(1, Propose(b5), kNowMs + 1'000);
   core->OnMessage(2, Propose(b6), kNowMs + 2'000);
-  core->OnMessage(3, Propose(b7), kNowMs + 3'000);
-  core->OnExecuted(3, kHashAt3, kNowMs + 3'001);
-  core->OnExecuted(4, kOther, kNowMs + 3'002);  // nothing committed claims height 4 yet
+  core->OnMessage(3, Propose(Child(b6, 7, 1, kHashAt1)), kNowMs + 3'000);
+  ASSERT_EQ(core->committed_height(), 4u);
+  core->OnExecuted(1, kHashAt1, kNowMs + 3'001);
+  core->OnExecuted(2, kOther, kNowMs + 3'002);  // nothing committed claims height 2
   EXPECT_TRUE(core->halted().ok()) << core->halted().ToString();
   EXPECT_EQ(core->state_sizes().exec_claims, 0u);
 }

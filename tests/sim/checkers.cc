@@ -271,6 +271,18 @@ std::optional<Violation> CheckStateBounds(uint32_t instance, const CoreStateSize
   return std::nullopt;
 }
 
+// ---- App-hash agreement ----
+
+std::optional<Violation> AppHashChecker::OnExecuted(uint32_t validator, Height height,
+                                                    const Bytes& app_hash) {
+  auto [it, inserted] = by_height_.emplace(height, First{app_hash, validator});
+  if (inserted || it->second.app_hash == app_hash) return std::nullopt;
+  std::ostringstream s;
+  s << "height " << height << ": validator " << it->second.validator << " has app hash "
+    << ToHex(it->second.app_hash) << " but validator " << validator << " has " << ToHex(app_hash);
+  return Violation{"app-hash", s.str()};
+}
+
 // ---- Liveness ----
 
 LivenessChecker::LivenessChecker(uint32_t validators, uint64_t stable_ms, uint64_t window_ms)

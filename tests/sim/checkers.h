@@ -140,6 +140,20 @@ std::optional<Violation> CheckStateBounds(uint32_t instance, const CoreStateSize
                                           Round round, Round root_round, const CoreConfig& config,
                                           uint32_t validators);
 
+// App-hash agreement: honest validators report the same app hash at every height.
+class AppHashChecker {
+ public:
+  // `validator` executed `height` to `app_hash`.
+  std::optional<Violation> OnExecuted(uint32_t validator, Height height, const Bytes& app_hash);
+
+ private:
+  struct First {
+    Bytes app_hash;
+    uint32_t validator = 0;
+  };
+  std::map<Height, First> by_height_;
+};
+
 // Liveness: from `stable_ms` on (GST, with every restart done and every partition healed),
 // each running validator that is not excluded raises its committed height within every
 // window of `window_ms`.

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
       "--strategy", strategy,
       "what the Byzantine validators do: a strategy name, several joined by commas (each "
       "validator draws one per seed), 'all', or 'twins' (two instances per key)");
+  app.add_option("--test-diverge-app", config.test_diverge_app_at,
+                 "TEST ONLY: validator 0's application computes other app hashes from this height");
   bool unsafe_rules = false;
   app.add_flag("--test-unsafe-rules", unsafe_rules,
                "TEST ONLY: every validator runs without the lock and the TC high-QC check");

@@ -3,6 +3,7 @@
 #include <ostream>
 #include <type_traits>
 
+#include "crypto/canonical.h"
 #include "crypto/sha256.h"
 #include "tests/sim/simulation.h"
 
@@ -54,6 +55,10 @@ void Simulation::Apply(uint32_t i, std::vector<Action> actions) {
         action);
   }
   if (payload_request && !violation_) OnRequestPayload(i, *payload_request);
+  if (!violation_ && nodes_[i].honest && !nodes_[i].core->halted().ok()) {
+    Fail(Violation{"app-hash", "instance " + std::to_string(i) +
+                                   " halted: " + nodes_[i].core->halted().ToString()});
+  }
   // Any input may complete a QC (a delivery, a persisted own vote, a recovery).
   if (!violation_ && nodes_[i].honest && nodes_[i].core->counters().safety_violations > 0) {
     Fail(Violation{"agreement", "instance " + std::to_string(i) +
@@ -196,7 +201,11 @@ void Simulation::OnCommitAction(uint32_t i, const CommitAction& commit) {
     node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
     node.txs_committed += block->payload->txs.size();
     node.mempool.OnCommit(*block);
+    HOTBFT_ASSERT(block->header.height == node.committed.size() + 1);
+    exec_height_max_ = std::max(exec_height_max_, block->header.exec_height);
+    node.committed.push_back(block);
   }
+  ScheduleExecution(i);
   if (node.honest) liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
   MessageSummary top;
   top.height = commit.blocks.back()->header.height;
@@ -210,6 +219,45 @@ void Simulation::OnDeadline(uint32_t i, uint64_t at_ms) {
   Node& node = nodes_[i];
   ++node.deadline_generation;
   Schedule(std::max(at_ms, now_ms_), TickEvent{i, node.deadline_generation});
+}
+
+// The application: executes the durable committed chain one block at a time, each after
+// a short delay; its state is durable once executed.
+void Simulation::ScheduleExecution(uint32_t i) {
+  Node& node = nodes_[i];
+  if (!node.up || node.executing || node.app_hashes.size() >= node.committed.size()) return;
+  node.executing = true;
+  Schedule(now_ms_ + rng_.Uniform(kExecDelayMsMin, kExecDelayMsMax),
+           ExecuteEvent{i, node.incarnation});
+}
+
+void Simulation::OnExecute(const ExecuteEvent& event) {
+  Node& node = nodes_[event.node];
+  if (!node.up || event.incarnation != node.incarnation) return;  // lost in a crash
+  node.executing = false;
+  const Height height = node.app_hashes.size() + 1;
+  HOTBFT_ASSERT(height <= node.committed.size());
+  const Block& block = *node.committed[height - 1];
+  HOTBFT_ASSERT(block.header.height == height);
+  // The kvstore's rule: H(previous app hash || H(this block's transactions)).
+  CanonicalWriter writes;
+  writes.U32(static_cast<uint32_t>(block.payload->txs.size()));
+  for (const Bytes& tx : block.payload->txs) writes.Var(tx);
+  Sha256Hasher h;
+  if (height > 1) h.Update(node.app_hashes.back());
+  h.Update(Sha256(writes.bytes()).view());
+  const Hash32 digest = h.Finish();
+  Bytes app_hash(digest.bytes.begin(), digest.bytes.end());
+  if (config_.test_diverge_app_at != 0 && event.node == 0 &&
+      height >= config_.test_diverge_app_at) {
+    app_hash[0] ^= 0xff;  // test-only: this application is not deterministic
+  }
+  node.app_hashes.push_back(app_hash);
+  if (node.honest) {
+    if (auto v = app_hashes_.OnExecuted(node.validator, height, app_hash)) return Fail(*v);
+  }
+  Apply(event.node, node.core->OnExecuted(height, std::move(app_hash), now_ms_));
+  ScheduleExecution(event.node);
 }
 
 void Simulation::OnEvidenceAction(uint32_t i, const EvidenceAction& action) {

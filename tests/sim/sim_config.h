@@ -80,6 +80,10 @@ struct SimConfig {
   // Every trace line is written here as it happens, if set (debugging one seed).
   std::ostream* live_trace = nullptr;
 
+  // Validator 0's application computes a different app hash from this height on (0: off):
+  // the app-hash checker and the core's halt on divergence must catch it.
+  uint64_t test_diverge_app_at = 0;
+
   // Set by UseUnsafeRules (for the replay command).
   bool test_unsafe_rules = false;
 

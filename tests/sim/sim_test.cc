@@ -249,6 +249,40 @@ TEST(SimulationTest, ForgettingSafetyDataOnRestartIsCaughtAsADoubleSign) {
   EXPECT_EQ(checkers, std::set<std::string>{"no-double-sign"});
 }
 
+TEST(AppHashCheckerTest, FiresOnTwoHashesAtOneHeightNamingBoth) {
+  AppHashChecker checker;
+  EXPECT_FALSE(checker.OnExecuted(0, 5, Bytes{0xaa}));
+  EXPECT_FALSE(checker.OnExecuted(1, 5, Bytes{0xaa}));
+  EXPECT_FALSE(checker.OnExecuted(1, 6, Bytes{0xbb}));
+  auto v = checker.OnExecuted(2, 5, Bytes{0xcc});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->checker, "app-hash");
+  EXPECT_NE(v->message.find("height 5"), std::string::npos) << v->message;
+  EXPECT_NE(v->message.find("aa"), std::string::npos) << v->message;
+  EXPECT_NE(v->message.find("cc"), std::string::npos) << v->message;
+}
+
+// Every committed block is executed, in order, and its app hash carried by later headers.
+TEST(SimulationTest, ExecutionKeepsUpAndHeadersCarryIt) {
+  SimConfig config = FaultyConfig(4, 20'000);
+  SeedResult r = Simulation(config, 11).Run();
+  ASSERT_FALSE(r.violation) << FormatFailure(r, config, true);
+  EXPECT_GT(r.committed_min, 20u) << FormatSeedLine(r);
+  EXPECT_GT(r.exec_height_max, 10u) << FormatSeedLine(r);
+  EXPECT_LT(r.exec_height_max, r.committed_max) << FormatSeedLine(r);
+}
+
+// One validator's application diverges from height 10 on: the app-hash checker (or its
+// core's halt) catches it.
+TEST(SimulationTest, ADivergingApplicationIsCaught) {
+  SimConfig config = FaultyConfig(4, 20'000);
+  config.test_diverge_app_at = 10;
+  SeedResult r = Simulation(config, 11).Run();
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->checker, "app-hash") << r.violation->message;
+  EXPECT_NE(r.violation->message.find("height 10"), std::string::npos) << r.violation->message;
+}
+
 TEST(SimulationTest, APartitionThatNeverHealsIsCaughtByTheLivenessChecker) {
   SimConfig config;
   config.validators = 4;

@@ -182,6 +182,7 @@ void Simulation::Dispatch(EventBody& body) {
   if (auto* e = std::get_if<TickEvent>(&body)) return OnTick(*e);
   if (auto* e = std::get_if<SyncEvent>(&body)) return OnSync(*e);
   if (auto* e = std::get_if<StrategyTickEvent>(&body)) return OnStrategyTick(*e);
+  if (auto* e = std::get_if<ExecuteEvent>(&body)) return OnExecute(*e);
   if (std::holds_alternative<SubmitEvent>(body)) return OnSubmit();
   if (std::holds_alternative<CheckEvent>(body)) {
     OnCheck();
@@ -200,6 +201,14 @@ void Simulation::StartNode(uint32_t i) {
   HOTBFT_ASSERT(node.core == nullptr);
   RecoveryState recovery = node.store->Recover();
   if (config_.test_forget_safety_on_restart) recovery.safety = std::nullopt;
+  // The application's durable state: what it executed (Info, in a node).
+  recovery.executed_height = node.app_hashes.size();
+  const size_t first = node.app_hashes.size() > kRecoveredAppHashesMax
+                           ? node.app_hashes.size() - kRecoveredAppHashesMax
+                           : 0;
+  for (size_t k = first; k < node.app_hashes.size(); ++k) {
+    recovery.app_hashes.emplace_back(k + 1, node.app_hashes[k]);
+  }
   auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[node.validator]),
                            std::make_unique<SeededRandom>(
                                SeededRandom::Derive(seed_, SignerStream(i, node.incarnation))));
@@ -218,6 +227,7 @@ void Simulation::StartNode(uint32_t i) {
                                      std::move(recovery));
   node.up = true;
   Apply(i, node.core->Start(now_ms_));
+  ScheduleExecution(i);  // committed blocks the application has not executed yet
 }
 
 void Simulation::HarvestCounters(Node& node) {
@@ -237,6 +247,7 @@ void Simulation::CrashNode(uint32_t i) {
   HarvestCounters(node);
   node.core.reset();
   node.up = false;
+  node.executing = false;
   ++node.incarnation;
   ++node.deadline_generation;
   node.store->Crash();
@@ -337,6 +348,7 @@ SeedResult Simulation::Result() {
       r.committed_min = std::min(r.committed_min, node.committed_height);
   }
   r.evidence_required = evidence_required_;
+  r.exec_height_max = exec_height_max_;
   r.liveness_checked = scenario_.liveness_checked;
   r.byzantine = scenario_.byzantine;
   r.strategies = scenario_.strategies;

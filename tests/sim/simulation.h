@@ -44,6 +44,11 @@ inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
 inline constexpr uint64_t kSubmitGapMsMin = 1;
 inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
+// The application executes one committed block in kExecDelayMsMin..kExecDelayMsMax.
+inline constexpr uint64_t kExecDelayMsMin = 1;
+inline constexpr uint64_t kExecDelayMsMax = 5;
+// Recent app hashes a restarted core recovers.
+inline constexpr size_t kRecoveredAppHashesMax = 64;
 // SeededRandom::Derive streams of a run: validator keys, the strategies' randomness (one
 // per instance), and the signing randomness (one per instance and incarnation).
 // The raw signers of the strategies take one stream per instance too.
@@ -66,9 +71,11 @@ struct SeedResult {
   uint64_t tcs_formed = 0;
   uint64_t crashes = 0;
   uint64_t txs_committed = 0;  // by the validator that committed the most
-  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};  // honest validators
-  uint64_t evidence_recorded = 0;                                           // by honest validators
+  // Of the honest validators: invalid messages dropped, by reason; evidence recorded.
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
+  uint64_t evidence_recorded = 0;
   uint64_t evidence_required = 0;  // equivocations that reached an honest validator
+  Height exec_height_max = 0;      // the highest exec_height in a committed header
   bool liveness_checked = true;
   std::vector<uint32_t> byzantine;
   std::vector<byzantine::StrategyKind> strategies;
@@ -103,6 +110,10 @@ class Simulation {
   struct StrategyTickEvent {
     uint32_t node = 0;
   };
+  struct ExecuteEvent {
+    uint32_t node = 0;
+    uint32_t incarnation = 0;  // stale after a crash
+  };
   struct TickEvent {
     uint32_t node = 0;
     uint64_t generation = 0;  // stale unless it matches the node's deadline generation
@@ -114,8 +125,8 @@ class Simulation {
   struct SubmitEvent {};
   struct CheckEvent {};
   struct GstEvent {};
-  using EventBody = std::variant<DeliverEvent, TickEvent, SyncEvent, StrategyTickEvent, SubmitEvent,
-                                 CheckEvent, GstEvent, Fault>;
+  using EventBody = std::variant<DeliverEvent, TickEvent, SyncEvent, StrategyTickEvent,
+                                 ExecuteEvent, SubmitEvent, CheckEvent, GstEvent, Fault>;
   struct Event {
     uint64_t at_ms = 0;
     uint64_t seq = 0;
@@ -143,6 +154,11 @@ class Simulation {
     Round max_round = 0;
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
     uint64_t evidence_recorded = 0;
+    // The application, durable: each executed height's app hash is synced with it. It
+    // executes the durable committed chain (committed[h - 1] is height h) in order.
+    std::vector<std::shared_ptr<const Block>> committed;
+    std::vector<Bytes> app_hashes;  // app_hashes[h - 1]: after height h
+    bool executing = false;         // an ExecuteEvent is scheduled
   };
 
   // ---- simulation.cc: setup, the event loop, faults, results ----
@@ -176,6 +192,8 @@ class Simulation {
   void SendEnvelopes(uint32_t i, std::vector<byzantine::Envelope> envelopes);
   byzantine::Context StrategyContext(uint32_t i);
   void OnStrategyTick(const StrategyTickEvent& event);
+  void ScheduleExecution(uint32_t i);
+  void OnExecute(const ExecuteEvent& event);
   void OnDeliver(const DeliverEvent& event);
   void CheckAfterDelivery(uint32_t i, const std::optional<EvidenceKey>& required);
   void CheckStateBounds(uint32_t i);
@@ -206,12 +224,14 @@ class Simulation {
   uint64_t crashes_ = 0;
   uint64_t timeout_sends_after_gst_ = 0;
   uint64_t evidence_required_ = 0;
+  Height exec_height_max_ = 0;
 
   std::optional<AgreementChecker> agreement_;
   DoubleSignChecker double_sign_;
   ValidityChecker validity_;
   std::optional<LivenessChecker> liveness_;
   std::optional<EvidenceChecker> evidence_;
+  AppHashChecker app_hashes_;
   std::optional<Violation> violation_;
   Trace trace_;
 };

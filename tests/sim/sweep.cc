@@ -33,6 +33,7 @@ std::string ReplayCommand(const SimConfig& c, uint64_t seed) {
   if (c.test_forget_safety_on_restart) s << " --test-forget-safety";
   if (c.test_partition_never_heals) s << " --test-partition-forever";
   if (c.test_unsafe_rules) s << " --test-unsafe-rules";
+  if (c.test_diverge_app_at) s << " --test-diverge-app " << c.test_diverge_app_at;
   return s.str();
 }
 
