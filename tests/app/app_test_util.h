@@ -11,31 +11,11 @@
 #include <vector>
 
 #include "app/application.h"
+#include "tests/temp_dir.h"
 
 namespace hotbft::app::testing {
 
-// A fresh directory under the test temp dir, removed with everything in it at scope end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "hotbft-app-XXXXXX";
-    const char* made = mkdtemp(pattern.data());
-    HOTBFT_ASSERT(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using ::hotbft::testing::TempDir;
 
 inline Bytes Tx(std::string_view text) {
   return Bytes(text.begin(), text.end());

@@ -78,7 +78,8 @@ class RocksStoreTest : public ::testing::Test {
                                       RocksStoreOptions options = {}) {
     if (genesis == nullptr) genesis = fx_.genesis();
     QC genesis_qc = MakeGenesisQC(*genesis);
-    return OpenRocksStore(dir_.db(), chain_id, std::move(genesis), std::move(genesis_qc), options);
+    return OpenRocksStore(dir_.Sub("db"), chain_id, std::move(genesis), std::move(genesis_qc),
+                          options);
   }
 
   std::unique_ptr<Store> MustOpen() {
@@ -153,10 +154,10 @@ TEST_F(RocksStoreTest, WrongChainIdFailsNamingBoth) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kFailedPrecondition);
   const std::string& message = store.status().message();
-  EXPECT_NE(message.find("database at " + dir_.db() +
+  EXPECT_NE(message.find("database at " + dir_.Sub("db") +
                          " belongs to chain 'test-chain', not "
                          "'other-chain'; use another data directory or remove " +
-                         dir_.db()),
+                         dir_.Sub("db")),
             std::string::npos)
       << message;
 }
@@ -183,7 +184,8 @@ TEST_F(RocksStoreTest, WrongSchemaVersionFails) {
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.db(), families, &handles, &raw).ok());
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     const std::string version = EncodeU32(kSchemaVersion + 1);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1 + layout::kMetaCf],
@@ -208,7 +210,7 @@ TEST_F(RocksStoreTest, SecondOpenOfTheSameDirectoryFails) {
   auto second = Open();
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kIoError);
-  EXPECT_NE(second.status().message().find(dir_.db()), std::string::npos);
+  EXPECT_NE(second.status().message().find(dir_.Sub("db")), std::string::npos);
 }
 
 TEST_F(RocksStoreTest, OneBatchAppearsWholeAfterReopen) {

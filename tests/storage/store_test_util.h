@@ -19,6 +19,7 @@
 #include "storage/mem_store.h"
 #include "storage/rocks_store.h"
 #include "tests/consensus/fixtures.h"
+#include "tests/temp_dir.h"
 
 namespace hotbft::storage::testing {
 
@@ -27,29 +28,8 @@ using ::hotbft::testing::kChainId;
 
 inline constexpr uint32_t kValidators = 4;
 
-// A directory under the test's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "hotbft-storage-XXXXXX";
-    const char* made = mkdtemp(pattern.data());
-    HOTBFT_ASSERT(made != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Where a test puts its database (RocksDB creates the directory).
-  std::string db() const { return path_ + "/db"; }
-
- private:
-  std::string path_;
-};
+// A temporary directory; a test's database goes in Sub("db") (RocksDB creates it).
+using ::hotbft::testing::TempDir;
 
 inline Bytes TxBytes(uint64_t height, uint32_t index) {
   const std::string text = "tx-" + std::to_string(height) + "-" + std::to_string(index);
@@ -155,7 +135,7 @@ struct MemStoreFactory {
 
 struct RocksStoreFactory {
   std::unique_ptr<Store> Open(const Fixture& fx) {
-    auto store = OpenRocksStore(dir.db(), kChainId, fx.genesis(), fx.genesis_qc());
+    auto store = OpenRocksStore(dir.Sub("db"), kChainId, fx.genesis(), fx.genesis_qc());
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return nullptr;
     return std::move(store).value();
