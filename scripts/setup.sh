@@ -17,6 +17,9 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3 curl procps
+  # The protobuf runtime for the Python example app (app/examples/kvstore_app.py) and the
+  # tests that run it against the socket transport.
+  python3-protobuf
 )
 
 missing=()
