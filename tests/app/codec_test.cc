@@ -8,7 +8,7 @@
 
 #include "app/evidence_codec.h"
 #include "app/limits.h"
-#include "app_test_util.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app {
 namespace {

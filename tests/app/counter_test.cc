@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "app/big_endian.h"
-#include "app_test_util.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app {
 namespace {

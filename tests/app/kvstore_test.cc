@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "app/big_endian.h"
-#include "app_test_util.h"
 #include "crypto/sha256.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app {
 namespace {

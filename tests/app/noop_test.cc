@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "app_test_util.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app {
 namespace {

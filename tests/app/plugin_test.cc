@@ -11,8 +11,8 @@
 #include "app/kvstore.h"
 #include "app/noop.h"
 #include "app/plugin_abi.h"
-#include "app_test_util.h"
 #include "proto/app.pb.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app {
 namespace {

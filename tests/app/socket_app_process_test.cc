@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "socket_test_util.h"
+#include "tests/app/socket_test_util.h"
 
 namespace hotbft::app {
 namespace {

@@ -19,7 +19,7 @@
 #include "app/codec.h"
 #include "app/limits.h"
 #include "app/socket_io.h"
-#include "socket_test_util.h"
+#include "tests/app/socket_test_util.h"
 
 namespace hotbft::app {
 namespace {

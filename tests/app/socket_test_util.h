@@ -16,7 +16,7 @@
 #include "app/noop.h"
 #include "app/socket_app.h"
 #include "app/socket_server.h"
-#include "app_test_util.h"
+#include "tests/app/app_test_util.h"
 
 namespace hotbft::app::testing {
 
