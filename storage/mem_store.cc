@@ -99,6 +99,10 @@ void MemStore::ApplyCarriedLocked(const WriteBatch& batch) {
     durable_.results[record.height] = record.app_hash;
     for (const auto& [hash, tx] : record.txs) durable_.txs[hash] = tx;
   }
+  if (batch.finalized) {
+    HOTBFT_ASSERT(batch.finalized->app_hash.empty());
+    for (const auto& [hash, tx] : batch.finalized->txs) durable_.txs[hash] = tx;
+  }
 }
 
 void MemStore::ApplyPlanLocked(const WritePlan& plan) {

@@ -66,6 +66,12 @@ void RocksStore::AddCarried(const WriteBatch& batch, PendingWrite& w) const {
       Put(w, layout::kTxsCf, IdKey(hash), EncodeTxRecord(tx));
     }
   }
+  if (batch.finalized) {
+    HOTBFT_ASSERT(batch.finalized->app_hash.empty());
+    for (const auto& [hash, tx] : batch.finalized->txs) {
+      Put(w, layout::kTxsCf, IdKey(hash), EncodeTxRecord(tx));
+    }
+  }
 }
 
 // What the plan derived: blocks, indexes and counters.

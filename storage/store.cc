@@ -4,7 +4,7 @@ namespace hotbft::storage {
 
 bool WriteBatch::empty() const {
   return !safety && blocks.empty() && !high_qc && !high_tc && !root_qc && committed.empty() &&
-         executed.empty();
+         executed.empty() && !finalized;
 }
 
 }  // namespace hotbft::storage

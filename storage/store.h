@@ -7,8 +7,10 @@
 // records) arrives as one WriteBatch per round and is written atomically and synced once:
 // never one sync per transaction.
 //
-// Thread-safety: Write and Prune are called from one thread (the storage writer); the
-// getters may be called from any thread concurrently with them.
+// Thread-safety: Write and Prune may be called from more than one thread (the storage
+// writer, and the executor for its execution records); the calls are serialised, each
+// applied against the state the previous one left. The getters may be called from any
+// thread concurrently with them.
 #pragma once
 
 #include <cstdint>
@@ -56,8 +58,18 @@ struct WriteBatch {
   std::vector<Hash32> committed;  // ids of the newly committed blocks, oldest first
   // Heights executed since the last write, ascending, each at most the committed height
   // (this batch's commits included). A transaction hash recorded twice keeps the later
-  // record: the executor records a transaction once (duplicates are not executed).
+  // record: the executor records a transaction once (duplicates are not executed). A
+  // height whose transaction records were written ahead (`finalized`) may be completed by
+  // a record with its app hash and no transactions.
   std::vector<ExecutionRecord> executed;
+  // The results of the next height to execute (the executed height after `executed`, plus
+  // one), written before the application commits that height, so that a crash after the
+  // app's Commit loses no result: the executor then completes the height from the app's
+  // hash without executing it again (node/executor.h). Its app hash is empty; its
+  // transaction records enter the index at once, but the executed height and the app hashes
+  // do not change until a record in `executed` completes the height. At most the committed
+  // height. Written again for the same height, its records replace the earlier ones.
+  std::optional<ExecutionRecord> finalized;
 
   bool empty() const;
 };
@@ -93,7 +105,9 @@ class Store {
   // The genesis block is committed at height 0.
   virtual std::optional<Hash32> CommittedAt(Height height) const = 0;
   virtual Height CommittedHeight() const = 0;  // 0 on a new chain
-  // Execution records.
+  // Execution records. A transaction record above ExecutedHeight() was written ahead of
+  // its height's execution (WriteBatch::finalized): the transaction is committed, and its
+  // result is final only once the height is executed.
   virtual std::optional<TxRecord> GetTx(const Hash32& tx_hash) const = 0;
   virtual std::optional<Bytes> AppHashAt(Height height) const = 0;
   virtual Height ExecutedHeight() const = 0;  // 0 before the first execution

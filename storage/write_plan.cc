@@ -69,6 +69,7 @@ Status CheckBounds(const WriteBatch& batch) {
   for (const ExecutionRecord& record : batch.executed) {
     HOTBFT_RETURN_IF_ERROR(CheckRecordBounds(record));
   }
+  if (batch.finalized) HOTBFT_RETURN_IF_ERROR(CheckRecordBounds(*batch.finalized));
   return Status::Ok();
 }
 
@@ -214,6 +215,29 @@ Status PlanExecuted(const WriteBatch& batch, WritePlan& plan) {
   return Status::Ok();
 }
 
+// Results written ahead of the app's Commit: only for the next height to execute, with
+// the app hash still to come.
+Status PlanFinalized(const WriteBatch& batch, const WritePlan& plan) {
+  if (!batch.finalized) return Status::Ok();
+  const ExecutionRecord& record = *batch.finalized;
+  if (!record.app_hash.empty()) {
+    return Status::InvalidArgument("results written ahead for height " + Num(record.height) +
+                                   " carry an app hash of " + Num(record.app_hash.size()) +
+                                   " bytes; it belongs in the execution record");
+  }
+  if (record.height != plan.tip.executed_height + 1) {
+    return Status::InvalidArgument("results written ahead for height " + Num(record.height) +
+                                   " do not follow executed height " +
+                                   Num(plan.tip.executed_height));
+  }
+  if (record.height > plan.tip.committed_height) {
+    return Status::FailedPrecondition("results written ahead for height " + Num(record.height) +
+                                      " are above the committed height " +
+                                      Num(plan.tip.committed_height));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<WritePlan> PlanWrite(const WriteBatch& batch, const StoredTip& tip,
@@ -229,6 +253,7 @@ Result<WritePlan> PlanWrite(const WriteBatch& batch, const StoredTip& tip,
   PlanBlocks(batch, committed, plan);
   HOTBFT_RETURN_IF_ERROR(PlanAbandoned(tip.committed_height, committed, reader, plan));
   HOTBFT_RETURN_IF_ERROR(PlanExecuted(batch, plan));
+  HOTBFT_RETURN_IF_ERROR(PlanFinalized(batch, plan));
   HOTBFT_ASSERT(plan.tip.committed_height >= tip.committed_height);
   HOTBFT_ASSERT(plan.tip.executed_height <= plan.tip.committed_height);
   return plan;

@@ -170,6 +170,76 @@ TYPED_TEST(StoreTest, ExecutionRecordsIndexTransactionsAndAppHashes) {
   EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
 }
 
+// Results written before the app commits their height: indexed at once, executed only
+// once a record with the app hash completes the height.
+TYPED_TEST(StoreTest, ResultsWrittenAheadWaitForTheAppHash) {
+  this->StoreAndCommit(4, 3);
+  WriteBatch first;
+  first.executed = {Execution(this->chain_, 1)};
+  ExecutionRecord ahead = Execution(this->chain_, 2);
+  ahead.app_hash.clear();
+  first.finalized = ahead;
+  ASSERT_TRUE(this->store_->Write(first).ok());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 1u);
+  EXPECT_FALSE(this->store_->AppHashAt(2).has_value());
+  EXPECT_EQ(this->store_->GetTx(ahead.txs[1].first), ahead.txs[1].second);
+
+  // Written again for the same height (the app executed it again after a crash): replaced.
+  ahead.txs[1].second.result = {0x0b};
+  WriteBatch again;
+  again.finalized = ahead;
+  ASSERT_TRUE(this->store_->Write(again).ok());
+  EXPECT_EQ(this->store_->GetTx(ahead.txs[1].first), ahead.txs[1].second);
+
+  // Completed by the app hash alone; the next height's results may share the batch.
+  WriteBatch complete;
+  complete.executed = {ExecutionRecord{2, AppHash(2), {}}};
+  ExecutionRecord next = Execution(this->chain_, 3);
+  next.app_hash.clear();
+  complete.finalized = next;
+  ASSERT_TRUE(this->store_->Write(complete).ok());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+  EXPECT_EQ(this->store_->AppHashAt(2), AppHash(2));
+  EXPECT_EQ(this->store_->GetTx(ahead.txs[1].first), ahead.txs[1].second);
+  EXPECT_EQ(this->store_->GetTx(next.txs[0].first), next.txs[0].second);
+  EXPECT_FALSE(this->store_->AppHashAt(3).has_value());
+}
+
+TYPED_TEST(StoreTest, ResultsWrittenAheadOnlyForTheNextHeightWithoutAnAppHash) {
+  this->StoreAndCommit(4, 2);
+  WriteBatch executed;
+  executed.executed = {Execution(this->chain_, 1), Execution(this->chain_, 2)};
+  ASSERT_TRUE(this->store_->Write(executed).ok());
+
+  auto ahead_of = [this](Height h) {
+    ExecutionRecord record = Execution(this->chain_, h);
+    record.app_hash.clear();
+    WriteBatch batch;
+    batch.finalized = record;
+    batch.safety = SafetyData{};  // must not land without the rest
+    return batch;
+  };
+  WriteBatch behind = ahead_of(2);
+  WriteBatch gap = ahead_of(4);
+  WriteBatch with_hash = ahead_of(3);
+  with_hash.finalized->app_hash = AppHash(3);
+  WriteBatch uncommitted = ahead_of(3);  // height 3 is not committed yet
+  const std::vector<std::pair<const char*, WriteBatch*>> cases = {
+      {"height 2 do not follow executed height 2", &behind},
+      {"height 4 do not follow executed height 2", &gap},
+      {"carry an app hash", &with_hash},
+      {"height 3 are above the committed height 2", &uncommitted}};
+  for (const auto& [expected, batch] : cases) {
+    const Status status = this->store_->Write(*batch);
+    EXPECT_FALSE(status.ok()) << expected;
+    EXPECT_NE(status.message().find(expected), std::string::npos) << status.ToString();
+  }
+  EXPECT_FALSE(this->MustRecover().safety.has_value());
+  EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
+  EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(4, 0))).has_value());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+}
+
 TYPED_TEST(StoreTest, CommitAndExecutionMayShareABatch) {
   WriteBatch batch = CommitBatch(this->chain_, 0, 2);
   for (Height h = 1; h <= 3; ++h) batch.blocks.push_back(this->chain_.blocks[h]);
