@@ -1,0 +1,278 @@
+// Shared pieces of the executor tests: a chain of real, signed blocks with chosen
+// transactions, committed into a store; an Application wrapper that records what reaches
+// the app and fails on demand; a Store wrapper whose writes fail on demand; and a clean
+// run of the chain to compare against.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "app/kvstore.h"
+#include "crypto/sha256.h"
+#include "node/executor.h"
+#include "storage/mem_store.h"
+#include "storage/rocks_store.h"
+#include "tests/consensus/fixtures.h"
+#include "tests/temp_dir.h"
+
+namespace hotbft::node::testing {
+
+using ::hotbft::testing::Fixture;
+using ::hotbft::testing::kChainId;
+using ::hotbft::testing::TempDir;
+
+inline constexpr uint32_t kValidators = 4;
+
+inline Bytes Tx(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+
+inline std::string Text(const Bytes& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
+inline ExecutorConfig Config() {
+  return ExecutorConfig{std::string(kChainId), {}, {}};
+}
+
+// A linear chain on the genesis block; block h has round h and the QC qcs[h] certifies it.
+class TestChain {
+ public:
+  TestChain() : fx_(kValidators) {
+    blocks_.push_back(fx_.genesis());
+    qcs_.push_back(fx_.genesis_qc());
+  }
+
+  const Fixture& fixture() const { return fx_; }
+  Height height() const { return blocks_.size() - 1; }
+  const Block& block(Height h) const { return *blocks_.at(h); }
+
+  void Append(const std::vector<std::string>& txs) {
+    std::vector<Bytes> bytes;
+    for (const std::string& tx : txs) bytes.push_back(Tx(tx));
+    const Round round = blocks_.size();
+    auto block = fx_.MakeBlock(qcs_.back(), round, static_cast<uint32_t>(round % kValidators),
+                               std::move(bytes));
+    qcs_.push_back(fx_.MakeQC(*block));
+    blocks_.push_back(std::move(block));
+  }
+
+  // Stores and commits heights (store.CommittedHeight(), to] in one batch.
+  void Commit(storage::Store& store, Height to) const {
+    storage::WriteBatch batch;
+    for (Height h = store.CommittedHeight() + 1; h <= to; ++h) {
+      batch.blocks.push_back(blocks_.at(h));
+      batch.committed.push_back(blocks_.at(h)->id);
+    }
+    batch.root_qc = qcs_.at(to);
+    const Status status = store.Write(batch);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+
+  std::unique_ptr<storage::MemStore> NewMemStore() const {
+    return std::make_unique<storage::MemStore>(fx_.genesis(), fx_.genesis_qc());
+  }
+
+  std::unique_ptr<storage::Store> OpenRocksStore(const std::string& dir) const {
+    auto store =
+        storage::OpenRocksStore(dir, std::string(kChainId), fx_.genesis(), fx_.genesis_qc());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+ private:
+  Fixture fx_;
+  std::vector<std::shared_ptr<const Block>> blocks_;
+  std::vector<QC> qcs_;
+};
+
+inline std::unique_ptr<app::KvStore> OpenKv(const std::string& dir) {
+  auto kv = app::KvStore::Open(dir);
+  EXPECT_TRUE(kv.ok()) << kv.status().ToString();
+  return kv.ok() ? std::move(kv).value() : nullptr;
+}
+
+// The value of `key` in the kvstore's last committed state ("" if absent).
+inline std::string ValueOf(app::Application& app, std::string_view key) {
+  auto result = app.Query(app::QueryRequest{"/key", Tx(key), 0});
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok() || result->code != app::kCodeOk) return "";
+  return Text(result->value);
+}
+
+// Forwards to an inner app (which may be swapped, as when an app process restarts),
+// records what reached it, and fails calls on demand.
+class TestApp final : public app::Application {
+ public:
+  explicit TestApp(app::Application* inner) : inner_(inner) {}
+  void set_inner(app::Application* inner) { inner_ = inner; }
+
+  // Each fails the next n calls of its kind.
+  size_t fail_finalize = 0;       // not forwarded
+  size_t fail_commit = 0;         // not forwarded
+  size_t lose_commit_answer = 0;  // forwarded, and the answer replaced by an error
+  size_t fail_info = 0;           // not forwarded
+  size_t reserved_code = 0;       // forwarded, and the first result given a reserved code
+
+  // What reached the inner app: each FinalizeBlock request, each InitChain, each Commit.
+  std::vector<app::FinalizeBlockRequest> finalized;
+  std::vector<app::InitChainRequest> init_chains;
+  size_t commits = 0;
+
+  std::vector<Height> FinalizedHeights() const {
+    std::vector<Height> heights;
+    for (const auto& request : finalized) heights.push_back(request.height);
+    return heights;
+  }
+
+  Result<app::InfoResult> Info() override {
+    if (Take(fail_info)) return Status::IoError("app unreachable (Info)");
+    return inner_->Info();
+  }
+  Result<Bytes> InitChain(const app::InitChainRequest& request) override {
+    init_chains.push_back(request);
+    return inner_->InitChain(request);
+  }
+  Result<app::CheckTxResult> CheckTx(ByteView tx, app::CheckTxKind kind) override {
+    return inner_->CheckTx(tx, kind);
+  }
+  Result<std::vector<Bytes>> PrepareProposal(Height height, std::vector<Bytes> txs,
+                                             uint64_t bytes_max) override {
+    return inner_->PrepareProposal(height, std::move(txs), bytes_max);
+  }
+  Result<bool> ProcessProposal(Height height, const Hash32& block_id,
+                               const std::vector<Bytes>& txs) override {
+    return inner_->ProcessProposal(height, block_id, txs);
+  }
+  Result<app::FinalizeBlockResult> FinalizeBlock(
+      const app::FinalizeBlockRequest& request) override {
+    if (Take(fail_finalize)) return Status::IoError("app unreachable (FinalizeBlock)");
+    auto result = inner_->FinalizeBlock(request);
+    if (result.ok()) finalized.push_back(request);
+    if (result.ok() && !result->tx_results.empty() && Take(reserved_code)) {
+      result->tx_results[0].code = app::kCodeDuplicate;
+    }
+    return result;
+  }
+  Result<app::CommitResult> Commit() override {
+    if (Take(fail_commit)) return Status::IoError("app unreachable (Commit)");
+    auto result = inner_->Commit();
+    if (result.ok()) ++commits;
+    if (result.ok() && Take(lose_commit_answer)) {
+      return Status::IoError("connection closed while waiting for the Commit response");
+    }
+    return result;
+  }
+  Result<app::QueryResult> Query(const app::QueryRequest& request) override {
+    return inner_->Query(request);
+  }
+
+ private:
+  static bool Take(size_t& count) {
+    if (count == 0) return false;
+    --count;
+    return true;
+  }
+
+  app::Application* inner_;
+};
+
+// Forwards to an inner store and fails writes on demand, writing nothing of them.
+class TestStore final : public storage::Store {
+ public:
+  explicit TestStore(storage::Store* inner) : inner_(inner) {}
+
+  size_t fail_results_writes = 0;   // batches with results written ahead (`finalized`)
+  size_t fail_app_hash_writes = 0;  // batches with execution records
+  size_t writes = 0;                // batches that reached the inner store
+
+  Status Write(const storage::WriteBatch& batch) override {
+    if (batch.finalized && Take(fail_results_writes)) return Status::IoError("disk full");
+    if (!batch.executed.empty() && Take(fail_app_hash_writes)) return Status::IoError("disk full");
+    ++writes;
+    return inner_->Write(batch);
+  }
+  Result<RecoveryState> Recover() const override { return inner_->Recover(); }
+  std::shared_ptr<const Block> GetBlock(const Hash32& id) const override {
+    return inner_->GetBlock(id);
+  }
+  std::optional<QC> GetQC(const Hash32& id) const override { return inner_->GetQC(id); }
+  std::optional<Hash32> CommittedAt(Height height) const override {
+    return inner_->CommittedAt(height);
+  }
+  Height CommittedHeight() const override { return inner_->CommittedHeight(); }
+  std::optional<storage::TxRecord> GetTx(const Hash32& tx_hash) const override {
+    return inner_->GetTx(tx_hash);
+  }
+  std::optional<Bytes> AppHashAt(Height height) const override { return inner_->AppHashAt(height); }
+  Height ExecutedHeight() const override { return inner_->ExecutedHeight(); }
+  Status Prune(Height retain_height) override { return inner_->Prune(retain_height); }
+
+ private:
+  static bool Take(size_t& count) {
+    if (count == 0) return false;
+    --count;
+    return true;
+  }
+
+  storage::Store* inner_;
+};
+
+// The chain every recovery test runs: duplicates inside a block and across blocks, an
+// empty block, a transaction the kvstore rejects.
+inline TestChain StandardChain() {
+  TestChain chain;
+  chain.Append({"a=1", "b=2", "a=1"});
+  chain.Append({"c=3", "b=2"});
+  chain.Append({"a=4", "d=5"});
+  chain.Append({});
+  chain.Append({"e=6", "no-separator"});
+  return chain;
+}
+
+// What a run of the chain without faults leaves: the app hash after each height (index 0
+// unused) and the store's record of every transaction.
+struct CleanRun {
+  std::vector<Bytes> app_hashes;
+  std::vector<std::pair<Hash32, std::optional<storage::TxRecord>>> txs;
+};
+
+inline CleanRun RunClean(const TestChain& chain) {
+  TempDir dir;
+  auto kv = OpenKv(dir.Sub("kv"));
+  auto store = chain.NewMemStore();
+  chain.Commit(*store, chain.height());
+  Executor executor(*store, *kv, Config());
+  auto recovered = executor.Recover();
+  EXPECT_TRUE(recovered.ok()) << recovered.status().ToString();
+  CleanRun run;
+  run.app_hashes.resize(chain.height() + 1);
+  for (Height h = 1; h <= chain.height(); ++h) {
+    run.app_hashes[h] = store->AppHashAt(h).value_or(Bytes());
+    for (const Bytes& tx : chain.block(h).payload->txs) {
+      run.txs.emplace_back(Sha256(tx), store->GetTx(Sha256(tx)));
+    }
+  }
+  return run;
+}
+
+// The store holds what a clean run of `chain` up to `height` leaves.
+inline void ExpectLikeCleanRun(const storage::Store& store, const CleanRun& clean, Height height) {
+  EXPECT_EQ(store.ExecutedHeight(), height);
+  for (Height h = 1; h <= height; ++h) {
+    EXPECT_EQ(store.AppHashAt(h), clean.app_hashes.at(h)) << "height " << h;
+  }
+  for (const auto& [hash, record] : clean.txs) {
+    if (record && record->height <= height) {
+      EXPECT_EQ(store.GetTx(hash), record) << "transaction " << hash.hex();
+    }
+  }
+}
+
+}  // namespace hotbft::node::testing
