@@ -205,12 +205,14 @@ std::vector<Action> Core::Impl::Finish() {
     if (high_qc_dirty_) p.high_qc = tree_.high_qc();
     if (high_tc_dirty_) p.high_tc = high_tc_;
     if (root_dirty_) p.root_qc = tree_.root_qc();
+    p.committed = std::move(uncommitted_commits_);
     waiting_persist_[p.token] =
         Held{std::move(held_), std::move(held_local_votes_), std::move(held_local_timeouts_)};
     // First in the batch: a driver that answers a RequestPayload at once (calling back into
     // the core) still hands this write to storage before any write that call produces.
     out_.insert(out_.begin(), std::move(p));
     unpersisted_blocks_.clear();
+    uncommitted_commits_.clear();
     held_.clear();
     held_local_votes_.clear();
     held_local_timeouts_.clear();
@@ -370,6 +372,7 @@ void Core::Impl::EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, co
   HOTBFT_ASSERT(blocks.back()->id == tree_.root()->id);
   counters_.blocks_committed += blocks.size();
   root_dirty_ = true;
+  for (const auto& block : blocks) uncommitted_commits_.push_back(block->id);
   RecordExecClaims(blocks);
   const Round root_round = tree_.root()->header.round;
   std::erase_if(pending_qcs_,

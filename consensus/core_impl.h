@@ -172,6 +172,7 @@ class Core::Impl {
   bool high_qc_dirty_ = false;
   bool high_tc_dirty_ = false;
   bool root_dirty_ = false;
+  std::vector<Hash32> uncommitted_commits_;  // committed since the last PersistAction
   std::vector<std::shared_ptr<const Block>> unpersisted_blocks_;
   std::vector<Action> held_;  // released by OnPersisted of this input's token
   std::vector<Vote> held_local_votes_;

@@ -53,6 +53,9 @@ struct PersistAction {
   // The new committed tip, as the QC certifying it (root = root_qc.vote_data.block_id,
   // a block persisted earlier or in this action).
   std::optional<QC> root_qc;
+  // The ids of the blocks this action commits, oldest first, the last one root_qc's block
+  // (empty without root_qc): the committed height index the store keeps.
+  std::vector<Hash32> committed;
 };
 
 // Ask the mempool for a block payload for `round`; answered by Core::OnPayloadReady.

@@ -74,6 +74,9 @@ struct WriteBatch {
   bool empty() const;
 };
 
+// The write a consensus PersistAction asks for (everything but the token).
+WriteBatch BatchFromPersist(PersistAction action);
+
 class Store {
  public:
   virtual ~Store() = default;

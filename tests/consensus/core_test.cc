@@ -50,7 +50,14 @@ class Cluster {
           if (j != i) queue_.push_back({i, j, b->message});
         }
       }
-      if (auto* p = std::get_if<PersistAction>(&a)) persisted_.push_back({i, p->token});
+      if (auto* p = std::get_if<PersistAction>(&a)) {
+        persisted_.push_back({i, p->token});
+        EXPECT_EQ(p->committed.empty(), !p->root_qc.has_value());
+        if (p->root_qc && !p->committed.empty()) {
+          EXPECT_EQ(p->committed.back(), p->root_qc->vote_data.block_id);
+        }
+        for (const Hash32& id : p->committed) persisted_commits_[i].push_back(id);
+      }
       if (auto* r = std::get_if<RequestPayloadAction>(&a)) {
         auto payload = std::make_shared<Payload>();
         if (!pending_txs_.empty()) {
@@ -109,6 +116,7 @@ class Cluster {
   std::deque<PayloadRequest> payloads_;
   std::vector<Bytes> pending_txs_;
   std::map<uint32_t, std::vector<std::shared_ptr<const Block>>> commits_;
+  std::map<uint32_t, std::vector<Hash32>> persisted_commits_;  // PersistAction::committed
   uint64_t now_ = 1;
 };
 
@@ -128,6 +136,10 @@ TEST(CoreCluster, CommitsATransactionOnEveryValidator) {
     }
     EXPECT_TRUE(found);
     EXPECT_EQ(c.commits_[i].front()->header.height, 1u);
+    // The persisted commit records name the committed blocks, in order.
+    std::vector<Hash32> committed_ids;
+    for (const auto& b : c.commits_[i]) committed_ids.push_back(b->id);
+    EXPECT_EQ(c.persisted_commits_[i], committed_ids);
   }
   // Agreement on the common prefix.
   for (size_t h = 0; h < c.commits_[0].size() && h < c.commits_[1].size(); ++h) {
