@@ -1,0 +1,451 @@
+#include "node/node_core.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace hotbft::node {
+namespace {
+
+std::string Num(uint64_t v) {
+  return std::to_string(v);
+}
+
+// Execution errors that no retry can mend: the node halts on them.
+bool IsFatal(const Status& status) {
+  return status.code() == Status::Code::kCorruption ||
+         status.code() == Status::Code::kSafetyViolation;
+}
+
+}  // namespace
+
+Status InitializeSafety(storage::Store& store, Epoch epoch) {
+  auto recovered = store.Recover();
+  if (!recovered.ok()) return recovered.status().With("reading the store");
+  if (recovered->safety) {
+    return Status::FailedPrecondition("the store already holds safety data (last voted round " +
+                                      Num(recovered->safety->last_voted_round) +
+                                      "); it is never replaced");
+  }
+  storage::WriteBatch batch;
+  batch.safety = SafetyData{};
+  batch.safety->epoch = epoch;
+  return store.Write(batch);
+}
+
+// The storage writer and the executor: on their own threads, or run by Poll.
+class NodeCore::Workers {
+ public:
+  struct Executed {
+    std::shared_ptr<const Block> block;
+    ExecutedBlock result;
+  };
+  // What the workers finished since the last Take.
+  struct Done {
+    std::vector<std::pair<uint64_t, Status>> persisted;  // in the order written
+    std::vector<Executed> executed;                      // in height order
+    Status fatal;                                        // the executor stopped on it
+  };
+
+  Workers(const NodeCoreConfig& config, storage::Store& store, std::unique_ptr<Executor> executor,
+          NodeOutput& output, Height executed_height)
+      : config_(config),
+        store_(store),
+        executor_(std::move(executor)),
+        output_(output),
+        executed_height_(executed_height) {
+    if (config_.threads) {
+      writer_ = std::thread([this] { WriterLoop(); });
+      exec_thread_ = std::thread([this] { ExecLoop(); });
+    }
+  }
+
+  ~Workers() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (exec_thread_.joinable()) exec_thread_.join();
+  }
+
+  void Write(uint64_t token, storage::WriteBatch batch) {
+    {
+      std::lock_guard lock(mutex_);
+      writes_.emplace_back(token, std::move(batch));
+    }
+    wake_.notify_all();
+  }
+
+  void Execute(std::shared_ptr<const Block> block) {
+    {
+      std::lock_guard lock(mutex_);
+      blocks_.push_back(std::move(block));
+    }
+    wake_.notify_all();
+  }
+
+  // Without threads: the writes, then the executions, queued before the call.
+  void RunInline(uint64_t now_ms) {
+    size_t writes;
+    size_t blocks;
+    {
+      std::lock_guard lock(mutex_);
+      writes = writes_.size();
+      blocks = blocks_.size();
+    }
+    for (size_t i = 0; i < writes && WriteOne(); ++i) {
+    }
+    if (now_ms < next_retry_ms_) return;
+    for (size_t i = 0; i < blocks; ++i) {
+      if (!ExecuteOne()) {
+        next_retry_ms_ = now_ms + retry_ms_;
+        return;
+      }
+    }
+  }
+
+  Done Take() {
+    std::lock_guard lock(mutex_);
+    Done out = std::move(done_);
+    done_ = Done{};
+    return out;
+  }
+
+  bool HasWork() const {
+    std::lock_guard lock(mutex_);
+    const bool results = !done_.persisted.empty() || !done_.executed.empty() || !done_.fatal.ok();
+    if (config_.threads) return results;
+    return results || (!writes_.empty() && !write_failed_) || (!blocks_.empty() && !exec_stopped_);
+  }
+
+  bool Idle() const {
+    std::lock_guard lock(mutex_);
+    return (writes_.empty() || write_failed_) && writing_ == 0 &&
+           (blocks_.empty() || exec_stopped_);
+  }
+
+  uint64_t next_retry_ms() const { return next_retry_ms_; }
+
+  Status execution_status() const {
+    std::lock_guard lock(mutex_);
+    return exec_status_;
+  }
+
+  Height executed_height() const {
+    std::lock_guard lock(mutex_);
+    return executed_height_;
+  }
+
+ private:
+  // Writes the oldest queued batch. False when there is none or the store failed (then
+  // nothing is written any more: later batches must not overtake a lost one).
+  bool WriteOne() {
+    std::pair<uint64_t, storage::WriteBatch> write;
+    {
+      std::lock_guard lock(mutex_);
+      if (writes_.empty() || write_failed_) return false;
+      write = std::move(writes_.front());
+      writes_.pop_front();
+      ++writing_;
+    }
+    Status status = store_.Write(write.second);
+    const bool ok = status.ok();
+    {
+      std::lock_guard lock(mutex_);
+      if (!ok) write_failed_ = true;
+      --writing_;
+      done_.persisted.emplace_back(write.first, std::move(status));
+    }
+    output_.Wake();
+    return ok;
+  }
+
+  // Executes the oldest queued block. False when there is none, or it failed (it stays
+  // queued for the retry; retry_ms_ grows).
+  bool ExecuteOne() {
+    std::shared_ptr<const Block> block;
+    {
+      std::lock_guard lock(mutex_);
+      if (blocks_.empty() || exec_stopped_) return false;
+      block = blocks_.front();
+    }
+    auto result = executor_->Execute(*block);
+    if (!result.ok()) {
+      OnFailure(*block, result.status());
+      return false;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      blocks_.pop_front();
+      if (!exec_status_.ok()) {
+        spdlog::info("application back: executed height {}; commits resume", block->header.height);
+      }
+      exec_status_ = Status::Ok();
+      executed_height_ = block->header.height;
+      done_.executed.push_back(Executed{std::move(block), std::move(result).value()});
+    }
+    retry_ms_ = config_.app_retry_ms_min;
+    output_.Wake();
+    return true;
+  }
+
+  void OnFailure(const Block& block, const Status& status) {
+    std::lock_guard lock(mutex_);
+    if (IsFatal(status)) {
+      exec_stopped_ = true;
+      done_.fatal = status.With("executing height " + Num(block.header.height));
+      return;
+    }
+    if (exec_status_.ok()) {
+      spdlog::error(
+          "execution stopped at height {}: {}. No further block is applied until the "
+          "application answers; retrying with backoff up to {} ms",
+          block.header.height, status.ToString(), config_.app_retry_ms_max);
+    } else {
+      spdlog::debug("execution retry at height {} failed: {}", block.header.height,
+                    status.ToString());
+    }
+    exec_status_ = status;
+    retry_ms_ = std::min(config_.app_retry_ms_max, retry_ms_ * 2);
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || (!writes_.empty() && !write_failed_); });
+        if (stop_) return;
+      }
+      WriteOne();
+    }
+  }
+
+  void ExecLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || (!blocks_.empty() && !exec_stopped_); });
+        if (stop_) return;
+      }
+      if (ExecuteOne()) continue;
+      std::unique_lock lock(mutex_);
+      if (exec_stopped_) {
+        lock.unlock();
+        output_.Wake();
+        continue;
+      }
+      // Back off before retrying; a stop ends the wait.
+      wake_.wait_for(lock, std::chrono::milliseconds(retry_ms_), [&] { return stop_; });
+    }
+  }
+
+  const NodeCoreConfig& config_;
+  storage::Store& store_;
+  const std::unique_ptr<Executor> executor_;  // used by one worker only
+  NodeOutput& output_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  // Guarded by mutex_.
+  std::deque<std::pair<uint64_t, storage::WriteBatch>> writes_;
+  std::deque<std::shared_ptr<const Block>> blocks_;
+  Done done_;
+  int writing_ = 0;            // writes taken from writes_ and not yet done
+  bool write_failed_ = false;  // the writer stopped
+  bool exec_stopped_ = false;  // the executor stopped on a fatal error
+  Status exec_status_;
+  Height executed_height_ = 0;
+  bool stop_ = false;
+  // The executor's worker only.
+  uint64_t retry_ms_ = config_.app_retry_ms_min;
+  uint64_t next_retry_ms_ = 0;
+
+  std::thread writer_;
+  std::thread exec_thread_;
+};
+
+NodeCore::NodeCore(NodeCoreConfig config, NodeCoreDeps deps)
+    : config_(std::move(config)), deps_(deps) {}
+
+NodeCore::~NodeCore() = default;
+
+Result<std::unique_ptr<NodeCore>> NodeCore::Open(NodeCoreConfig config, NodeCoreDeps deps,
+                                                 std::unique_ptr<Signer> signer) {
+  HOTBFT_ASSERT(deps.validators && deps.verifier && deps.election && deps.store && deps.app &&
+                deps.output && signer);
+  HOTBFT_ASSERT(config.app_retry_ms_min > 0 && config.app_retry_ms_min <= config.app_retry_ms_max);
+  storage::Store& store = *deps.store;
+  auto executor = std::make_unique<Executor>(store, *deps.app, config.execution);
+  auto executed = executor->Recover();
+  if (!executed.ok()) {
+    return executed.status().With("bringing the application to the store's committed height");
+  }
+  auto recovery = store.Recover();
+  if (!recovery.ok()) return recovery.status().With("reading the store");
+  recovery->executed_height = store.ExecutedHeight();
+  const Height executed_height = recovery->executed_height;
+  const Height first = executed_height >= config.recovered_app_hashes
+                           ? executed_height - config.recovered_app_hashes + 1
+                           : 1;
+  for (Height h = first; h <= executed_height; ++h) {
+    auto hash = store.AppHashAt(h);
+    if (!hash) {
+      return Status::Corruption("the store has no app hash at executed height " + Num(h));
+    }
+    recovery->app_hashes.emplace_back(h, std::move(*hash));
+  }
+  if (!recovery->safety) {
+    spdlog::error(
+        "validator {}: the store holds no safety data, so this validator signs nothing (no "
+        "vote, timeout or proposal): its key may have signed before the data was lost, and "
+        "signing again could equivocate. For a new validator, or a key known never to have "
+        "signed on chain {}, initialise the safety data explicitly",
+        config.self, config.core.chain_id);
+  }
+  auto rules = std::make_unique<SafetyRules>(std::move(signer), config.self, config.core.chain_id,
+                                             recovery->safety);
+  std::unique_ptr<NodeCore> node(new NodeCore(std::move(config), deps));
+  node->core_ = std::make_unique<Core>(node->config_.core, node->config_.self, *deps.validators,
+                                       *deps.verifier, *deps.election, std::move(rules),
+                                       std::move(recovery).value());
+  node->workers_ = std::make_unique<Workers>(node->config_, store, std::move(executor),
+                                             *deps.output, executed_height);
+  spdlog::info("validator {} recovered: committed height {}, executed height {}, round {}",
+               node->config_.self, store.CommittedHeight(), executed_height,
+               node->core_->current_round());
+  return node;
+}
+
+void NodeCore::Start(uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  Carry(core_->Start(now_ms));
+}
+
+void NodeCore::OnMessage(uint32_t from, const Message& message, uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  Carry(core_->OnMessage(from, message, now_ms));
+}
+
+void NodeCore::OnTick(uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  Carry(core_->OnTick(now_ms));
+}
+
+void NodeCore::OnPayloadReady(Round round, std::shared_ptr<const Payload> payload,
+                              uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  Carry(core_->OnPayloadReady(round, std::move(payload), now_ms));
+}
+
+void NodeCore::OnTxsAvailable(uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  Carry(core_->OnTxsAvailable(now_ms));
+}
+
+void NodeCore::Poll(uint64_t now_ms) {
+  if (!halted_.ok()) return;
+  if (!config_.threads) workers_->RunInline(now_ms);
+  Workers::Done done = workers_->Take();
+  for (auto& [token, status] : done.persisted) {
+    if (!status.ok()) {
+      return Halt(status.With(
+          "storage write failed; the node stops, since what it signed could not be made "
+          "durable"));
+    }
+    Carry(core_->OnPersisted(token, now_ms));
+    if (!halted_.ok()) return;
+  }
+  for (auto& executed : done.executed) {
+    Carry(core_->OnExecuted(executed.result.height, executed.result.app_hash, now_ms));
+    deps_.output->Executed(*executed.block, executed.result);
+    if (!halted_.ok()) return;
+  }
+  if (!done.fatal.ok()) Halt(done.fatal);
+}
+
+bool NodeCore::has_work() const {
+  return halted_.ok() && workers_->HasWork();
+}
+
+bool NodeCore::idle() const {
+  return workers_->Idle();
+}
+
+uint64_t NodeCore::next_retry_ms() const {
+  return workers_->next_retry_ms();
+}
+
+Status NodeCore::halted() const {
+  return halted_;
+}
+
+Status NodeCore::execution_status() const {
+  return workers_->execution_status();
+}
+
+bool NodeCore::can_sign() const {
+  return core_->safety_rules().initialized();
+}
+
+const Core& NodeCore::core() const {
+  return *core_;
+}
+
+Height NodeCore::executed_height() const {
+  return workers_->executed_height();
+}
+
+void NodeCore::Carry(std::vector<Action> actions) {
+  for (Action& action : actions) {
+    std::visit(
+        [&](auto& a) {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, SendAction>) {
+            deps_.output->Send(a.to, a.message);
+          } else if constexpr (std::is_same_v<T, BroadcastAction>) {
+            deps_.output->Broadcast(a.message);
+          } else if constexpr (std::is_same_v<T, PersistAction>) {
+            const uint64_t token = a.token;
+            workers_->Write(token, storage::BatchFromPersist(std::move(a)));
+          } else if constexpr (std::is_same_v<T, RequestPayloadAction>) {
+            deps_.output->RequestPayload(a);
+          } else if constexpr (std::is_same_v<T, CommitAction>) {
+            for (auto& block : a.blocks) workers_->Execute(std::move(block));
+          } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
+            deadline_ms_ = a.at_ms;
+          } else if constexpr (std::is_same_v<T, EvidenceAction>) {
+            deps_.output->NewEvidence(a.evidence);
+          }
+        },
+        action);
+  }
+  CheckCore();
+}
+
+void NodeCore::CheckCore() {
+  if (!halted_.ok()) return;
+  if (!core_->halted().ok()) return Halt(core_->halted());
+  if (core_->counters().safety_violations > 0) {
+    Halt(Status::SafetyViolation(
+        "a commit conflicts with a certified block: more than f validators are faulty; the "
+        "node stops rather than fork"));
+  }
+}
+
+void NodeCore::Halt(Status status) {
+  if (!halted_.ok()) return;
+  spdlog::critical("validator {} halts: {}", config_.self, status.ToString());
+  halted_ = std::move(status);
+}
+
+}  // namespace hotbft::node
