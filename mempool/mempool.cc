@@ -219,6 +219,7 @@ void Mempool::Update(const std::vector<Hash32>& tx_hashes) {
     ++counters_.removed_committed;
   }
   ++generation_;
+  recheck_cursor_ = 0;
   peer_invalid_.clear();
   penalised_.clear();
 }
@@ -227,15 +228,19 @@ size_t Mempool::Recheck(size_t max) {
   struct Due {
     std::shared_ptr<const Bytes> tx;
     Hash32 hash;
+    uint64_t seq;
     uint64_t generation;
   };
   std::vector<Due> due;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [seq, hash] : by_seq_) {
+    // Resumes after the last transaction handed out in this generation (or at the first
+    // one the app failed to answer).
+    for (auto it = by_seq_.lower_bound(recheck_cursor_); it != by_seq_.end(); ++it) {
       if (due.size() >= max) break;
-      const Entry& e = by_hash_.at(hash);
-      if (e.checked < generation_) due.push_back({e.tx, hash, generation_});
+      const Entry& e = by_hash_.at(it->second);
+      recheck_cursor_ = it->first + 1;
+      if (e.checked < generation_) due.push_back({e.tx, it->second, it->first, generation_});
     }
   }
   size_t refused = 0;
@@ -250,7 +255,8 @@ size_t Mempool::Recheck(size_t max) {
       continue;
     }
     if (!checked.ok()) {
-      // The app did not answer: the transaction stays, due again at the next recheck.
+      // The app did not answer: the transaction stays, due again at the next call.
+      if (d.generation == generation_) recheck_cursor_ = std::min(recheck_cursor_, d.seq);
       continue;
     }
     ++settled;

@@ -131,8 +131,8 @@ class Mempool {
   void Update(const std::vector<Hash32>& tx_hashes);
 
   // Rechecks up to `max` transactions that are due, oldest first; returns how many it
-  // settled (kept or removed). One the app fails to answer stays due, so a caller may loop
-  // while this returns more than zero without spinning on an app that is down.
+  // settled (kept or removed). One the app fails to answer stays due, so a caller
+  // may loop while this returns more than zero without spinning on an app that is down.
   size_t Recheck(size_t max);
 
   // Transactions to forward, oldest first (taken: each is returned once).
@@ -184,7 +184,8 @@ class Mempool {
   std::map<Sender, std::set<uint64_t>> by_sender_;  // each sender's, in arrival order
   uint64_t bytes_ = 0;
   uint64_t next_seq_ = 0;
-  uint64_t generation_ = 0;  // commits seen
+  uint64_t generation_ = 0;      // commits seen
+  uint64_t recheck_cursor_ = 0;  // the recheck's next arrival seq in this generation
   HashCache committed_;
   HashCache rejected_;
   std::deque<GossipTx> gossip_;
