@@ -137,7 +137,8 @@ std::vector<Action> Core::Impl::OnMessage(uint32_t from, const Message& message,
 std::vector<Action> Core::Impl::OnTick(uint64_t now_ms) {
   Begin(now_ms);
   if (now_ms_ >= round_deadline_ms_) LocalTimeout();
-  if (waiting_for_txs_ && now_ms_ >= round_start_ms_ + config_.empty_block_interval_ms) {
+  if (waiting_for_txs_ && config_.idle_empty_blocks &&
+      now_ms_ >= round_start_ms_ + config_.empty_block_interval_ms) {
     waiting_for_txs_ = false;
     Propose(std::make_shared<const Payload>());
   }
@@ -150,14 +151,14 @@ std::vector<Action> Core::Impl::OnPayloadReady(Round round, std::shared_ptr<cons
   Begin(now_ms);
   HOTBFT_ASSERT(payload != nullptr);
   if (round == round_ && election_.Leader(round_) == self_) {
-    const bool must_propose = !payload->txs.empty() ||
-                              tree_.HasPendingPayload(tree_.high_qc().vote_data.block_id) ||
-                              now_ms_ >= round_start_ms_ + config_.empty_block_interval_ms;
+    const bool must_propose =
+        !payload->txs.empty() || tree_.HasPendingPayload(tree_.high_qc().vote_data.block_id) ||
+        (config_.idle_empty_blocks && now_ms_ >= round_start_ms_ + config_.empty_block_interval_ms);
     if (must_propose) {
       waiting_for_txs_ = false;
       Propose(std::move(payload));
     } else {
-      waiting_for_txs_ = true;  // OnTxsAvailable or the empty-block interval ends the wait
+      waiting_for_txs_ = true;  // OnTxsAvailable (or the empty-block interval) ends the wait
     }
   }
   return Finish();
@@ -240,7 +241,7 @@ uint64_t Core::Impl::RoundDurationMs(Round round) const {
 
 uint64_t Core::Impl::NextDeadlineMs() const {
   uint64_t deadline = round_deadline_ms_;
-  if (waiting_for_txs_) {
+  if (waiting_for_txs_ && config_.idle_empty_blocks) {
     deadline = std::min(deadline, round_start_ms_ + config_.empty_block_interval_ms);
   }
   for (const auto& [id, m] : missing_) {

@@ -44,8 +44,15 @@ struct CoreConfig {
   uint64_t round_timeout_base_ms = 1000;
   double round_timeout_factor = 1.2;
   uint32_t round_timeout_exponent_max = 6;
-  // When nothing waits to commit, a leader with an empty mempool waits this long for
-  // transactions before proposing an empty block. Must be below the base timeout.
+  // Empty blocks. A leader always proposes at once while uncommitted blocks with
+  // transactions wait for the 3-chain that commits them, with an empty payload if need be.
+  // When nothing waits to commit and its mempool is empty, it waits for transactions
+  // (OnTxsAvailable): with idle_empty_blocks false (the default), for as long as the round
+  // lasts, so an idle chain makes no blocks (its rounds time out instead, at the longest
+  // round deadline once idle); with true, for at most empty_block_interval_ms, then it
+  // proposes an empty block (heights and timestamps keep moving, like CometBFT's
+  // create_empty_blocks). The interval must be below the base timeout.
+  bool idle_empty_blocks = false;
   uint64_t empty_block_interval_ms = 500;
   // A proposal's timestamp may be at most this far ahead of the receiver's clock.
   uint64_t clock_drift_ms_max = 500;

@@ -17,6 +17,9 @@ inline CoreConfig TestConfig() {
   c.round_timeout_base_ms = 1000;
   c.round_timeout_factor = 2.0;
   c.round_timeout_exponent_max = 3;
+  // Most tests drive rounds with empty blocks; the IdleChain tests (core_test.cc) cover the
+  // default, which makes none when idle.
+  c.idle_empty_blocks = true;
   c.empty_block_interval_ms = 100;
   return c;
 }

@@ -21,7 +21,8 @@ using testing::TestConfig;
 // N cores with instant delivery and persistence, processed in FIFO order.
 class Cluster {
  public:
-  explicit Cluster(uint32_t n) : fx_(n), election_(n) {
+  explicit Cluster(uint32_t n, CoreConfig config = TestConfig())
+      : config_(config), fx_(n), election_(n) {
     for (uint32_t i = 0; i < n; ++i) cores_.push_back(MakeCore(i, std::nullopt));
   }
 
@@ -32,7 +33,7 @@ class Cluster {
     RecoveryState rec;
     rec.root = fx_.genesis();
     rec.root_qc = fx_.genesis_qc();
-    return std::make_unique<Core>(TestConfig(), i, fx_.validators(), fx_.verifier(), election_,
+    return std::make_unique<Core>(config_, i, fx_.validators(), fx_.verifier(), election_,
                                   std::move(rules), std::move(rec));
   }
 
@@ -99,6 +100,7 @@ class Cluster {
     Run();
   }
 
+  CoreConfig config_;
   Fixture fx_;
   RoundRobinElection election_;
   std::vector<std::unique_ptr<Core>> cores_;
@@ -145,6 +147,46 @@ TEST(CoreCluster, CommitsATransactionOnEveryValidator) {
   for (size_t h = 0; h < c.commits_[0].size() && h < c.commits_[1].size(); ++h) {
     EXPECT_EQ(c.commits_[0][h]->id, c.commits_[1][h]->id);
   }
+}
+
+uint64_t TotalProposals(const Cluster& c) {
+  uint64_t total = 0;
+  for (const auto& core : c.cores_) total += core->counters().proposals_sent;
+  return total;
+}
+
+// By default an idle chain makes no blocks at all; a transaction ends the wait at once,
+// commits, and after it only the two empty blocks its 3-chain needs are proposed.
+TEST(CoreCluster, IdleChainMakesNoBlocksUntilATransactionArrives) {
+  CoreConfig config = TestConfig();
+  config.idle_empty_blocks = false;
+  Cluster c(4, config);
+  c.Start();
+  for (uint64_t t = 100; t <= 10'000; t += 100) c.Tick(t);
+  EXPECT_EQ(TotalProposals(c), 0u);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(c.cores_[i]->committed_height(), 0u);
+  EXPECT_GT(c.cores_[0]->counters().tcs_formed, 0u);  // idle rounds time out
+
+  c.pending_txs_ = {{'x'}};
+  for (uint32_t i = 0; i < 4; ++i) c.Apply(i, c.cores_[i]->OnTxsAvailable(c.now_));
+  c.Run();
+  for (uint64_t t = c.now_ + 100; t <= 20'000; t += 100) c.Tick(t);
+  for (uint32_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE("validator " + std::to_string(i));
+    ASSERT_EQ(c.commits_[i].size(), 1u);
+    EXPECT_EQ(c.commits_[i][0]->payload->txs, std::vector<Bytes>{{'x'}});
+  }
+  EXPECT_EQ(TotalProposals(c), 3u);  // the block with x, and two empty ones after it
+}
+
+TEST(CoreCluster, IdleEmptyBlocksWhenAskedFor) {
+  CoreConfig config = TestConfig();
+  config.idle_empty_blocks = true;
+  Cluster c(4, config);
+  c.Start();
+  for (uint64_t t = 100; t <= 3'000; t += 100) c.Tick(t);
+  EXPECT_GT(TotalProposals(c), 10u);
+  EXPECT_GT(c.cores_[0]->committed_height(), 5u);
 }
 
 TEST(CoreCluster, OneCrashedValidatorDoesNotStopCommits) {
