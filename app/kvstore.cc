@@ -1,13 +1,10 @@
 #include "app/kvstore.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
-#include <filesystem>
 #include <limits>
-#include <system_error>
 
 #include "app/big_endian.h"
+#include "app/kv_backend.h"
+#include "app/kv_backend_rocks.h"
 #include "app/text.h"
 #include "crypto/sha256.h"
 
@@ -25,7 +22,7 @@ static_assert(!IsReservedCode(KvStore::kCodeHeightUnavailable));
 static_assert(KvStore::kKeyBytesMax <= std::numeric_limits<uint32_t>::max());
 static_assert(KvStore::kValueBytesMax <= std::numeric_limits<uint32_t>::max());
 
-// RocksDB layout. Metadata under "m/"; versions under "v/" + key + '\0' + u64 height,
+// Backend layout. Metadata under "m/"; versions under "v/" + key + '\0' + u64 height,
 // big-endian, so a key's versions sort by height and, as keys never contain '\0', sit
 // together before any longer key sharing the prefix.
 constexpr char kLastHeightKey[] = "m/last_height";
@@ -46,16 +43,13 @@ std::string VersionKey(std::string_view key, Height height) {
   return out;
 }
 
-rocksdb::Slice ToSlice(std::string_view s) {
-  return {s.data(), s.size()};
-}
-
 std::string_view ToView(ByteView bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-Status RocksError(const rocksdb::Status& status, std::string_view what) {
-  return Status::IoError("kvstore: " + std::string(what) + ": " + status.ToString());
+// A backend's error, with what the kvstore was doing: "kvstore: <what>: <error>".
+Status BackendError(const Status& status, std::string_view what) {
+  return status.With("kvstore: " + std::string(what));
 }
 
 // A transaction split into key and value, or why it is malformed.
@@ -130,15 +124,14 @@ Bytes NextAppHash(ByteView previous, const Writes& writes) {
   return Bytes(next.bytes.begin(), next.bytes.end());
 }
 
-Result<std::optional<uint64_t>> ReadU64(rocksdb::DB& db, const char* key) {
-  std::string value;
-  const rocksdb::Status s = db.Get(rocksdb::ReadOptions(), key, &value);
-  if (s.IsNotFound()) return std::optional<uint64_t>();
-  if (!s.ok()) return RocksError(s, std::string("reading ") + key);
-  const std::optional<uint64_t> parsed = ParseU64Be(value);
+Result<std::optional<uint64_t>> ReadU64(const KvBackend& backend, const char* key) {
+  auto value = backend.Get(key);
+  if (!value.ok()) return BackendError(value.status(), std::string("reading ") + key);
+  if (!value->has_value()) return std::optional<uint64_t>();
+  const std::optional<uint64_t> parsed = ParseU64Be(**value);
   if (!parsed) {
     return Status::Corruption("kvstore: " + std::string(key) + " holds " +
-                              std::to_string(value.size()) + " bytes, not " +
+                              std::to_string((*value)->size()) + " bytes, not " +
                               std::to_string(kU64Bytes));
   }
   return parsed;
@@ -146,42 +139,40 @@ Result<std::optional<uint64_t>> ReadU64(rocksdb::DB& db, const char* key) {
 
 }  // namespace
 
-KvStore::KvStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {
-  HOTBFT_ASSERT(db_ != nullptr);
+KvStore::KvStore(std::shared_ptr<KvBackend> backend) : backend_(std::move(backend)) {
+  HOTBFT_ASSERT(backend_ != nullptr);
 }
 
 KvStore::~KvStore() = default;
 
 Result<std::unique_ptr<KvStore>> KvStore::Open(const std::string& dir) {
   if (dir.empty()) return Status::InvalidArgument("kvstore needs a data directory");
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);  // RocksDB creates only the last level
-  if (error) {
-    return Status::IoError("kvstore: cannot create '" + EscapeBytes(dir) + "': " + error.message());
-  }
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) return RocksError(s, "opening '" + EscapeBytes(dir) + "'");
-  std::unique_ptr<KvStore> store(new KvStore(std::unique_ptr<rocksdb::DB>(raw)));
+  auto backend = OpenKvRocksBackend(dir);
+  if (!backend.ok()) return backend.status();
+  return OpenWithBackend(std::move(backend).value());
+}
+
+Result<std::unique_ptr<KvStore>> KvStore::OpenWithBackend(std::shared_ptr<KvBackend> backend) {
+  HOTBFT_ASSERT(backend != nullptr);
+  std::unique_ptr<KvStore> store(new KvStore(std::move(backend)));
   HOTBFT_RETURN_IF_ERROR(store->Load());
   return store;
 }
 
 Status KvStore::Load() {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto last_height = ReadU64(*db_, kLastHeightKey);
+  auto last_height = ReadU64(*backend_, kLastHeightKey);
   if (!last_height.ok()) return last_height.status();
-  auto initial_height = ReadU64(*db_, kInitialHeightKey);
+  auto initial_height = ReadU64(*backend_, kInitialHeightKey);
   if (!initial_height.ok()) return initial_height.status();
   last_height_ = last_height->value_or(0);
   initial_height_ = initial_height->value_or(1);
   if (last_height_ == 0) return Status::Ok();
-  std::string hash;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kLastAppHashKey, &hash);
-  if (!s.ok())
-    return RocksError(s, "reading the app hash of height " + std::to_string(last_height_));
+  const std::string what = "reading the app hash of height " + std::to_string(last_height_);
+  auto stored = backend_->Get(kLastAppHashKey);
+  if (!stored.ok()) return BackendError(stored.status(), what);
+  if (!stored->has_value()) return Status::IoError("kvstore: " + what + ": not found");
+  const std::string& hash = **stored;
   if (hash.size() != kHashBytes) {
     return Status::Corruption("kvstore: the app hash of height " + std::to_string(last_height_) +
                               " has " + std::to_string(hash.size()) + " bytes");
@@ -214,10 +205,9 @@ Result<Bytes> KvStore::InitChain(const InitChainRequest& request) {
     return Status::FailedPrecondition("kvstore: InitChain on a chain already at height " +
                                       std::to_string(last_height_));
   }
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  const rocksdb::Status s = db_->Put(options, kInitialHeightKey, U64Be(request.initial_height));
-  if (!s.ok()) return RocksError(s, "storing the initial height");
+  const Status written =
+      backend_->Write({KvEntry{kInitialHeightKey, U64Be(request.initial_height)}});
+  if (!written.ok()) return BackendError(written, "storing the initial height");
   initial_height_ = request.initial_height;
   return Bytes(kHashBytes, 0);
 }
@@ -283,16 +273,18 @@ Result<FinalizeBlockResult> KvStore::FinalizeBlock(const FinalizeBlockRequest& r
 Result<CommitResult> KvStore::Commit() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!pending_) return Status::FailedPrecondition("kvstore: Commit without a FinalizeBlock");
-  rocksdb::WriteBatch batch;
+  std::vector<KvEntry> puts;
+  puts.reserve(pending_->writes.size() + 2);
   for (const Write& write : pending_->writes) {
-    batch.Put(VersionKey(write.key, pending_->height), write.value);
+    puts.push_back(KvEntry{VersionKey(write.key, pending_->height), write.value});
   }
-  batch.Put(kLastHeightKey, U64Be(pending_->height));
-  batch.Put(kLastAppHashKey, ToSlice(ToView(pending_->app_hash)));
-  rocksdb::WriteOptions options;
-  options.sync = true;  // Commit promises durability: the node may forget the block now
-  const rocksdb::Status s = db_->Write(options, &batch);
-  if (!s.ok()) return RocksError(s, "committing height " + std::to_string(pending_->height));
+  puts.push_back(KvEntry{kLastHeightKey, U64Be(pending_->height)});
+  puts.push_back(KvEntry{kLastAppHashKey, std::string(ToView(pending_->app_hash))});
+  // Commit promises durability: the node may forget the block now.
+  const Status written = backend_->Write(puts);
+  if (!written.ok()) {
+    return BackendError(written, "committing height " + std::to_string(pending_->height));
+  }
   last_height_ = pending_->height;
   last_app_hash_ = std::move(pending_->app_hash);
   pending_.reset();
@@ -334,14 +326,13 @@ Result<QueryResult> KvStore::Lookup(std::string_view key, Height height) const {
       height,
       "key \"" + EscapeBytes(key) + "\" not found at height " + std::to_string(height)};
   const std::string prefix = VersionPrefix(key);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  it->SeekForPrev(VersionKey(key, height));
-  if (!it->status().ok()) return RocksError(it->status(), "reading \"" + EscapeBytes(key) + "\"");
-  if (!it->Valid()) return result;
-  const std::string_view found(it->key().data(), it->key().size());
+  auto entry = backend_->SeekForPrev(VersionKey(key, height));
+  if (!entry.ok()) return BackendError(entry.status(), "reading \"" + EscapeBytes(key) + "\"");
+  if (!entry->has_value()) return result;
+  const std::string_view found = (*entry)->key;
   if (found.size() != prefix.size() + kU64Bytes || !found.starts_with(prefix)) return result;
   result.code = kCodeOk;
-  result.value.assign(it->value().data(), it->value().data() + it->value().size());
+  result.value.assign((*entry)->value.begin(), (*entry)->value.end());
   result.log.clear();
   return result;
 }

@@ -4,10 +4,12 @@
 // 1 to kKeyBytesMax bytes of printable ASCII (keys are quoted in events and logs, which
 // are text); the value is the rest, 0 to kValueBytesMax bytes of anything.
 //
-// State lives in its own RocksDB directory. Every committed version of a key is kept
-// (key and height -> value), so a query at an old height answers from that height; the
-// store therefore grows with every write, and Commit asks the node to keep all blocks
-// (retain_height 0). Pruning old versions below a retain height is left for later.
+// State lives in a KvBackend (kv_backend.h): its own RocksDB directory in a node (Open),
+// memory in the simulator and tests (OpenWithBackend over a KvMemBackend). Both run this
+// same code. Every committed version of a key is kept (key and height -> value), so a
+// query at an old height answers from that height; the store therefore grows with every
+// write, and Commit asks the node to keep all blocks (retain_height 0). Pruning old
+// versions below a retain height is left for later.
 //
 // App hash after height h: SHA-256(app hash after h - 1 || SHA-256(the block's writes in
 // order, each as u32 length, key, u32 length, value, big-endian lengths)). It costs
@@ -26,11 +28,9 @@
 
 #include "app/application.h"
 
-namespace rocksdb {
-class DB;
-}  // namespace rocksdb
-
 namespace hotbft::app {
+
+class KvBackend;
 
 class KvStore final : public Application {
  public:
@@ -48,8 +48,13 @@ class KvStore final : public Application {
   static constexpr uint32_t kCodeNotFound = 11;
   static constexpr uint32_t kCodeHeightUnavailable = 12;
 
-  // Opens (or creates) the store in `dir`.
+  // Opens (or creates) the store in `dir`, on RocksDB.
   static Result<std::unique_ptr<KvStore>> Open(const std::string& dir);
+  // Opens the store kept in `backend` (an empty one is a new store). The backend is shared:
+  // a KvStore made after a simulated crash over the same backend finds what Commit made
+  // durable, and nothing of a block finalized but not committed.
+  // REQUIRES: backend != nullptr; at most one KvStore uses a backend at a time.
+  static Result<std::unique_ptr<KvStore>> OpenWithBackend(std::shared_ptr<KvBackend> backend);
   ~KvStore() override;
 
   // No genesis state: InitChain refuses a non-empty app_state.
@@ -65,7 +70,7 @@ class KvStore final : public Application {
                                const std::vector<Bytes>& txs) override;
   // Buffers the block's writes; nothing reaches the store before Commit.
   Result<FinalizeBlockResult> FinalizeBlock(const FinalizeBlockRequest& request) override;
-  // Writes the buffered block, the height and the app hash in one synced batch.
+  // Writes the buffered block, the height and the app hash in one durable backend write.
   Result<CommitResult> Commit() override;
   // Path "" or "/key", data = the key, height 0 for the last committed one: the key's
   // value at that height, and the height answered. Reads committed state only.
@@ -83,12 +88,12 @@ class KvStore final : public Application {
     std::vector<Write> writes;
   };
 
-  explicit KvStore(std::unique_ptr<rocksdb::DB> db);
+  explicit KvStore(std::shared_ptr<KvBackend> backend);
   Status Load();
   Height NextHeight() const;  // REQUIRES: mutex_ held
   Result<QueryResult> Lookup(std::string_view key, Height height) const;
 
-  const std::unique_ptr<rocksdb::DB> db_;
+  const std::shared_ptr<KvBackend> backend_;
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   Height last_height_ = 0;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "app/big_endian.h"
+#include "app/kv_backend_mem.h"
 #include "crypto/sha256.h"
 #include "tests/app/app_test_util.h"
 
@@ -12,6 +13,7 @@ namespace {
 
 using testing::Block;
 using testing::BlockId;
+using testing::BlockOutcome;
 using testing::RunBlock;
 using testing::TempDir;
 using testing::Text;
@@ -267,6 +269,95 @@ TEST(KvStoreOpen, NeedsADirectory) {
   auto store = KvStore::Open("");
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().message(), "kvstore needs a data directory");
+}
+
+// ---- The in-memory backend ----
+
+std::unique_ptr<KvStore> OpenInMemory(std::shared_ptr<KvMemBackend> backend) {
+  auto store = KvStore::OpenWithBackend(std::move(backend));
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+TEST(KvMemBackendTest, SeekForPrevFindsTheGreatestKeyAtOrBeforeInByteOrder) {
+  KvMemBackend backend;
+  ASSERT_TRUE(backend.Write({{"b", "1"}, {"d", "2"}, {"\x80", "high"}, {"b", "3"}}).ok());
+  EXPECT_EQ(backend.size(), 3u);
+  EXPECT_EQ(*backend.Get("b"), std::optional<std::string>("3"));  // the later put wins
+  EXPECT_FALSE(backend.Get("c")->has_value());
+  EXPECT_FALSE(backend.SeekForPrev("a")->has_value());
+  EXPECT_EQ(*backend.SeekForPrev("b"), (KvEntry{"b", "3"}));
+  EXPECT_EQ(*backend.SeekForPrev("c"), (KvEntry{"b", "3"}));
+  // Bytes compare unsigned, as in RocksDB: 0x80 sorts after every ASCII key.
+  EXPECT_EQ(*backend.SeekForPrev("\x7f"), (KvEntry{"d", "2"}));
+  EXPECT_EQ(*backend.SeekForPrev("\xff"), (KvEntry{"\x80", "high"}));
+}
+
+// One KvStore code over both backends: the same blocks give the same hashes and answers.
+TEST(KvStoreInMemoryTest, AnswersAsTheRocksDbStoreDoes) {
+  TempDir dir;
+  auto on_disk = OpenStore(dir.Sub("kv"));
+  auto in_memory = OpenInMemory(std::make_shared<KvMemBackend>());
+  ASSERT_TRUE(on_disk->InitChain(InitChainRequest{"c", {}, {}, 1}).ok());
+  ASSERT_TRUE(in_memory->InitChain(InitChainRequest{"c", {}, {}, 1}).ok());
+  const std::vector<std::vector<Bytes>> blocks = {
+      {Tx("a=1"), Tx("ab=x"), Tx("bad")}, {}, {Tx("a=3"), Tx("b=2"), Tx("=no key")}};
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const Height height = i + 1;
+    const BlockOutcome disk = RunBlock(*on_disk, height, blocks[i]);
+    const BlockOutcome memory = RunBlock(*in_memory, height, blocks[i]);
+    EXPECT_EQ(memory.app_hash, disk.app_hash) << "height " << height;
+    EXPECT_EQ(memory.result, disk.result) << "height " << height;
+  }
+  EXPECT_EQ(*in_memory->Info(), *on_disk->Info());
+  for (const char* key : {"a", "ab", "b", "abc", ""}) {
+    for (Height height = 0; height <= 4; ++height) {
+      auto disk = on_disk->Query(QueryRequest{"/key", Tx(key), height});
+      auto memory = in_memory->Query(QueryRequest{"/key", Tx(key), height});
+      ASSERT_TRUE(disk.ok());
+      ASSERT_TRUE(memory.ok());
+      EXPECT_EQ(*memory, *disk) << "key \"" << key << "\" at height " << height;
+    }
+  }
+}
+
+TEST(KvStoreInMemoryTest, ANewStoreAfterACrashKeepsCommittedStateAndForgetsAnUncommittedBlock) {
+  auto backend = std::make_shared<KvMemBackend>();
+  auto store = OpenInMemory(backend);
+  ASSERT_TRUE(store->InitChain(InitChainRequest{"c", {}, {}, 1}).ok());
+  RunBlock(*store, 1, {Tx("a=1")});
+  const Bytes hash = RunBlock(*store, 2, {Tx("b=2")}).app_hash;
+  ASSERT_TRUE(store->FinalizeBlock(Block(3, {Tx("c=3"), Tx("a=changed")})).ok());
+  // The crash: the process and its KvStore are gone; the backend is the disk.
+  store.reset();
+
+  store = OpenInMemory(backend);
+  auto info = store->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->last_height, 2u);
+  EXPECT_EQ(info->last_app_hash, hash);
+  EXPECT_EQ(Text(QueryKey(*store, "a").value), "1");
+  EXPECT_EQ(Text(QueryKey(*store, "b").value), "2");
+  EXPECT_EQ(QueryKey(*store, "c").code, KvStore::kCodeNotFound);
+  // Nothing of the finalized block remains: InitChain is not asked again, Commit has
+  // nothing to commit, and height 3 executes afresh, as on a store that never stopped.
+  EXPECT_FALSE(store->Commit().ok());
+  auto steady = OpenInMemory(std::make_shared<KvMemBackend>());
+  ASSERT_TRUE(steady->InitChain(InitChainRequest{"c", {}, {}, 1}).ok());
+  RunBlock(*steady, 1, {Tx("a=1")});
+  RunBlock(*steady, 2, {Tx("b=2")});
+  EXPECT_EQ(RunBlock(*store, 3, {Tx("c=4")}).app_hash, RunBlock(*steady, 3, {Tx("c=4")}).app_hash);
+  EXPECT_EQ(Text(QueryKey(*store, "a").value), "1");
+  EXPECT_EQ(Text(QueryKey(*store, "c", 3).value), "4");
+}
+
+TEST(KvStoreInMemoryTest, InitialHeightSurvivesACrash) {
+  auto backend = std::make_shared<KvMemBackend>();
+  ASSERT_TRUE(OpenInMemory(backend)->InitChain(InitChainRequest{"c", {}, {}, 5}).ok());
+  auto store = OpenInMemory(backend);
+  EXPECT_EQ(store->Info()->last_height, 0u);
+  EXPECT_FALSE(store->FinalizeBlock(Block(1, {})).ok());
+  EXPECT_TRUE(store->FinalizeBlock(Block(5, {})).ok());
 }
 
 }  // namespace
