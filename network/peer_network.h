@@ -26,8 +26,9 @@ class PeerNetwork {
   virtual ~PeerNetwork() = default;
 
   // Queues `message` for validator `to`. Fails (and counts the drop) when `to` is not
-  // connected, is this node, is out of range, when the message exceeds the frame limit,
-  // or when the peer's queue refuses it. Delivery is never guaranteed: the protocol
+  // connected, is this node, is out of range, when the message exceeds the frame limit
+  // (or is a TxBatch of more than kGossipTxsMax transactions, or of none), or when the
+  // peer's queue refuses it. Delivery is never guaranteed: the protocol
   // retransmits what matters. Thread-safe.
   virtual Status Send(ValidatorIndex to, const NetworkMessage& message, Priority priority) = 0;
 

@@ -80,6 +80,7 @@ class Transport::Impl {
   asio::io_context& io() { return *io_; }
 
  private:
+  Status CheckSendable(const NetworkMessage& message, size_t encoded_bytes);
   Status Enqueue(ValidatorIndex to, const Frame& frame, Priority priority);
   void CountDrop(DropReason reason, uint64_t n = 1);
   void OnKick(ValidatorIndex peer, uint64_t connection_id);

@@ -12,6 +12,26 @@ void Transport::Impl::CountDrop(DropReason reason, uint64_t n) {
   drops_[static_cast<size_t>(reason)] += n;
 }
 
+// A message a peer would refuse to decode is refused here, so a sender never gets itself
+// disconnected for a batch that is merely too big.
+Status Transport::Impl::CheckSendable(const NetworkMessage& message, size_t encoded_bytes) {
+  if (const auto* batch = std::get_if<TxBatch>(&message)) {
+    if (batch->txs.empty() || batch->txs.size() > kGossipTxsMax) {
+      CountDrop(DropReason::kTooLarge);
+      return Status::InvalidArgument("a gossip batch carries 1 to " +
+                                     std::to_string(kGossipTxsMax) + " transactions, not " +
+                                     std::to_string(batch->txs.size()));
+    }
+  }
+  if (encoded_bytes > config_.frame_bytes_max) {
+    CountDrop(DropReason::kTooLarge);
+    return Status::ResourceExhausted(
+        std::string(MessageName(message)) + " of " + std::to_string(encoded_bytes) +
+        " bytes exceeds the frame limit of " + std::to_string(config_.frame_bytes_max));
+  }
+  return Status::Ok();
+}
+
 Status Transport::Impl::Send(ValidatorIndex to, const NetworkMessage& message, Priority priority) {
   if (to >= slots_.size() || to == self_) {
     CountDrop(DropReason::kBadPeer);
@@ -21,23 +41,16 @@ Status Transport::Impl::Send(ValidatorIndex to, const NetworkMessage& message, P
   }
   wire::PeerMessage pb;
   ToProto(message, &pb);
-  if (pb.ByteSizeLong() > config_.frame_bytes_max) {
-    CountDrop(DropReason::kTooLarge);
-    return Status::ResourceExhausted(
-        std::string(MessageName(message)) + " of " + std::to_string(pb.ByteSizeLong()) +
-        " bytes exceeds the frame limit of " + std::to_string(config_.frame_bytes_max));
-  }
+  HOTBFT_RETURN_IF_ERROR(CheckSendable(message, pb.ByteSizeLong()));
   return Enqueue(to, EncodeMessageFrame(pb), priority);
 }
 
 void Transport::Impl::Broadcast(const NetworkMessage& message, Priority priority) {
   wire::PeerMessage pb;
   ToProto(message, &pb);
-  const uint64_t peers = slots_.size() - 1;
-  if (pb.ByteSizeLong() > config_.frame_bytes_max) {
-    CountDrop(DropReason::kTooLarge, peers);
-    spdlog::warn("network[{}]: {} of {} bytes exceeds the frame limit of {}; not broadcast", self_,
-                 MessageName(message), pb.ByteSizeLong(), config_.frame_bytes_max);
+  const Status sendable = CheckSendable(message, pb.ByteSizeLong());
+  if (!sendable.ok()) {
+    spdlog::warn("network[{}]: not broadcast: {}", self_, sendable.message());
     return;
   }
   const Frame frame = EncodeMessageFrame(pb);

@@ -253,10 +253,14 @@ TEST(TransportTest, SendsThatCannotBeQueuedAreRefusedAndCounted) {
             Status::Code::kInvalidArgument);
   EXPECT_EQ(c.node(0).Send(1, testing::SampleTxBatch(1, 2048), Priority::kGossip).code(),
             Status::Code::kResourceExhausted);
+  EXPECT_EQ(
+      c.node(0).Send(1, testing::SampleTxBatch(kGossipTxsMax + 1, 1), Priority::kGossip).code(),
+      Status::Code::kInvalidArgument);
+  c.node(0).Broadcast(testing::SampleTxBatch(0, 1), Priority::kGossip);
   const TransportStats s = c.node(0).stats();
   EXPECT_EQ(s.drops_of(DropReason::kNotConnected), 1u);
   EXPECT_EQ(s.drops_of(DropReason::kBadPeer), 2u);
-  EXPECT_EQ(s.drops_of(DropReason::kTooLarge), 1u);
+  EXPECT_EQ(s.drops_of(DropReason::kTooLarge), 3u);
 }
 
 // A peer that stops reading: gossip is dropped first, consensus keeps being queued until
