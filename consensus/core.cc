@@ -45,7 +45,8 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
       election_(election),
       safety_(std::move(safety_rules)),
       genesis_qc_(
-          MakeGenesisQC(*MakeGenesisBlock(config_.chain_id, config_.epoch, validators.size()))),
+          MakeGenesisQC(*MakeGenesisBlock(config_.chain_id, config_.epoch, validators.size(),
+                                          config_.genesis_commitment, config_.genesis_time_ms))),
       tree_(recovery.root, recovery.root_qc),
       votes_(validators, verifier, config_.chain_id),
       timeouts_(validators),

@@ -40,6 +40,10 @@ inline constexpr uint64_t kRoundsWindowMax = 10'000;
 struct CoreConfig {
   std::string chain_id;
   Epoch epoch = 0;
+  // What the genesis block commits to (MakeGenesisBlock): the hash of the genesis document
+  // and the genesis time. The only valid round-0 QC is the genesis block's.
+  Hash32 genesis_commitment;
+  uint64_t genesis_time_ms = 0;
   // Round deadline: base * factor ^ min(exponent_max, max(0, r - committed_round - 3)).
   uint64_t round_timeout_base_ms = 1000;
   double round_timeout_factor = 1.2;

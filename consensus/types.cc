@@ -122,11 +122,14 @@ Hash32 PayloadHash(std::string_view chain_id, const std::vector<Bytes>& txs,
 }
 
 std::shared_ptr<const Block> MakeGenesisBlock(std::string_view chain_id, Epoch epoch,
-                                              uint32_t validators) {
+                                              uint32_t validators, const Hash32& commitment,
+                                              uint64_t timestamp_ms) {
   auto block = std::make_shared<Block>();
   block->payload = std::make_shared<const Payload>();
   BlockHeader& h = block->header;
   h.epoch = epoch;
+  h.parent_id = commitment;
+  h.timestamp_ms = timestamp_ms;
   h.payload_hash = PayloadHash(chain_id, {}, {});
   h.justify.vote_data.epoch = epoch;
   h.justify.signers = SignerBitmap(validators);
@@ -138,7 +141,7 @@ QC MakeGenesisQC(const Block& genesis) {
   HOTBFT_ASSERT(genesis.header.height == 0);
   HOTBFT_ASSERT(genesis.header.round == 0);
   QC qc;
-  qc.vote_data = VoteData{genesis.header.epoch, genesis.id, 0, 0, Hash32{}, 0};
+  qc.vote_data = VoteData{genesis.header.epoch, genesis.id, 0, 0, genesis.header.parent_id, 0};
   qc.signers = genesis.header.justify.signers;  // empty bitmap for the same set
   return qc;
 }

@@ -133,9 +133,13 @@ Hash32 PayloadHash(std::string_view chain_id, const std::vector<Bytes>& txs,
                    const std::vector<Bytes>& evidence_canonical);
 
 // The genesis block of `chain_id` at `epoch` for a set of `validators`: height 0, round 0,
-// an empty payload, and a justify QC with no signers over all-zero vote data.
+// an empty payload, and a justify QC with no signers over all-zero vote data. Its parent id
+// is `commitment`, a hash of the genesis document (validator keys, genesis time, app
+// state: node/genesis.h), so chains that differ in any of these have different genesis
+// blocks, and its timestamp is the genesis time.
 std::shared_ptr<const Block> MakeGenesisBlock(std::string_view chain_id, Epoch epoch,
-                                              uint32_t validators);
+                                              uint32_t validators, const Hash32& commitment = {},
+                                              uint64_t timestamp_ms = 0);
 
 // The genesis QC: certifies the genesis block by definition (round 0, no signers). The
 // only QC of round 0 that is valid.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "crypto/file_io.h"
 #include "crypto/random.h"
 
 namespace hotbft {
@@ -23,18 +24,6 @@ std::string OctalMode(mode_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
-}
-
-Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IoError("writing " + path + ": " + Errno());
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return Status::IoError("fsync " + path + ": " + Errno());
-  return Status::Ok();
 }
 
 // A key file is a few hundred bytes; anything far larger is not one.
@@ -90,19 +79,6 @@ KeyFile GenerateKeyFile(SignatureScheme scheme, RandomSource& rng) {
   return key;
 }
 
-// Makes a rename or link in `path`'s directory durable.
-static Status SyncParentDir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("opening directory " + dir + ": " + Errno());
-  const bool synced = ::fsync(fd) == 0;
-  const std::string err = synced ? "" : Errno();
-  ::close(fd);
-  if (!synced) return Status::IoError("fsync directory " + dir + ": " + err);
-  return Status::Ok();
-}
-
 Status WriteKeyFile(const std::string& path, const KeyFile& key, bool overwrite) {
   if (!overwrite && ::access(path.c_str(), F_OK) == 0) {
     return Status::FailedPrecondition("key file " + path +
@@ -116,30 +92,8 @@ Status WriteKeyFile(const std::string& path, const KeyFile& key, bool overwrite)
   std::string text = j.dump(2) + "\n";
   OPENSSL_cleanse(j["secret_key"].get_ptr<std::string*>()->data(),
                   j["secret_key"].get_ptr<std::string*>()->size());
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError("creating " + tmp + ": " + Errno());
-  Status st = Status::Ok();
-  if (::fchmod(fd, 0600) != 0) st = Status::IoError("chmod 0600 " + tmp + ": " + Errno());
-  if (st.ok()) st = WriteAll(fd, text, tmp);
-  ::close(fd);
+  Status st = WriteFileAtomic(path, text, 0600, overwrite, "key file");
   OPENSSL_cleanse(text.data(), text.size());
-  if (st.ok()) {
-    if (overwrite) {
-      if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        st = Status::IoError("renaming " + tmp + " to " + path + ": " + Errno());
-      }
-    } else if (::link(tmp.c_str(), path.c_str()) != 0) {
-      // link() never replaces: a key created at `path` since the check above survives.
-      st = errno == EEXIST ? Status::FailedPrecondition("key file " + path +
-                                                        " already exists; refusing to "
-                                                        "overwrite a key")
-                           : Status::IoError("linking " + tmp + " to " + path + ": " + Errno());
-    }
-  }
-  ::unlink(tmp.c_str());
-  if (st.ok()) st = SyncParentDir(path);
   return st;
 }
 
