@@ -19,10 +19,17 @@ std::string Num(uint64_t v) {
   return std::to_string(v);
 }
 
-// Execution errors that no retry can mend: the node halts on them.
+// Execution errors that no retry can mend: the node halts on them. kFailedPrecondition:
+// the app's state is not this chain's (its height cannot be reconciled with the store's);
+// kInvalidArgument: an answer that breaks the app's contract (one the store cannot hold).
 bool IsFatal(const Status& status) {
-  return status.code() == Status::Code::kCorruption ||
-         status.code() == Status::Code::kSafetyViolation;
+  switch (status.code()) {
+    case Status::Code::kCorruption:
+    case Status::Code::kSafetyViolation:
+    case Status::Code::kFailedPrecondition:
+    case Status::Code::kInvalidArgument: return true;
+    default: return false;
+  }
 }
 
 }  // namespace
@@ -42,6 +49,12 @@ Status InitializeSafety(storage::Store& store, Epoch epoch) {
 }
 
 // The storage writer and the executor: on their own threads, or run by Poll.
+//
+// The writer takes every write queued (at most kGroupWritesMax) and makes them durable in
+// one synced batch (group commit): under load, one sync covers several inputs' writes.
+// The executor does not queue blocks: it executes the committed heights above its own, up
+// to the highest committed height it was told of, reading each block from the store. So
+// nothing piles up in memory while the app is down.
 class NodeCore::Workers {
  public:
   struct Executed {
@@ -61,7 +74,8 @@ class NodeCore::Workers {
         store_(store),
         executor_(std::move(executor)),
         output_(output),
-        executed_height_(executed_height) {
+        executed_height_(executed_height),
+        target_height_(executed_height) {
     if (config_.threads) {
       writer_ = std::thread([this] { WriterLoop(); });
       exec_thread_ = std::thread([this] { ExecLoop(); });
@@ -78,36 +92,38 @@ class NodeCore::Workers {
     if (exec_thread_.joinable()) exec_thread_.join();
   }
 
-  void Write(uint64_t token, storage::WriteBatch batch) {
+  // False when the writer is too far behind (the node then halts).
+  bool Write(uint64_t token, storage::WriteBatch batch) {
     {
       std::lock_guard lock(mutex_);
+      if (writes_.size() >= kWritesQueuedMax) return false;
       writes_.emplace_back(token, std::move(batch));
     }
     wake_.notify_all();
+    return true;
   }
 
-  void Execute(std::shared_ptr<const Block> block) {
+  // Heights up to `height` are committed and durable.
+  void ExecuteUpTo(Height height) {
     {
       std::lock_guard lock(mutex_);
-      blocks_.push_back(std::move(block));
+      target_height_ = std::max(target_height_, height);
     }
     wake_.notify_all();
   }
 
-  // Without threads: the writes, then the executions, queued before the call.
+  // Without threads: the writes queued before the call, then the executions up to the
+  // target known at the call (an app retry only once due).
   void RunInline(uint64_t now_ms) {
-    size_t writes;
-    size_t blocks;
+    Height target;
     {
       std::lock_guard lock(mutex_);
-      writes = writes_.size();
-      blocks = blocks_.size();
+      target = target_height_;
     }
-    for (size_t i = 0; i < writes && WriteOne(); ++i) {
-    }
+    WriteQueued();
     if (now_ms < next_retry_ms_) return;
-    for (size_t i = 0; i < blocks; ++i) {
-      if (!ExecuteOne()) {
+    while (executed_height() < target) {
+      if (!ExecuteNext()) {
         next_retry_ms_ = now_ms + retry_ms_;
         return;
       }
@@ -125,13 +141,12 @@ class NodeCore::Workers {
     std::lock_guard lock(mutex_);
     const bool results = !done_.persisted.empty() || !done_.executed.empty() || !done_.fatal.ok();
     if (config_.threads) return results;
-    return results || (!writes_.empty() && !write_failed_) || (!blocks_.empty() && !exec_stopped_);
+    return results || WritesDueLocked() || ExecutionDueLocked();
   }
 
   bool Idle() const {
     std::lock_guard lock(mutex_);
-    return (writes_.empty() || write_failed_) && writing_ == 0 &&
-           (blocks_.empty() || exec_stopped_);
+    return !WritesDueLocked() && writing_ == 0 && !ExecutionDueLocked();
   }
 
   uint64_t next_retry_ms() const { return next_retry_ms_; }
@@ -147,51 +162,67 @@ class NodeCore::Workers {
   }
 
  private:
-  // Writes the oldest queued batch. False when there is none or the store failed (then
-  // nothing is written any more: later batches must not overtake a lost one).
-  bool WriteOne() {
-    std::pair<uint64_t, storage::WriteBatch> write;
+  static constexpr size_t kWritesQueuedMax = 100'000;
+  static constexpr size_t kGroupWritesMax = 64;
+
+  bool WritesDueLocked() const { return !writes_.empty() && !write_failed_; }
+  bool ExecutionDueLocked() const { return executed_height_ < target_height_ && !exec_stopped_; }
+
+  // Writes what is queued (up to kGroupWritesMax) in one batch. False when nothing was
+  // queued or the store failed (then nothing is written any more: later batches must not
+  // overtake a lost one).
+  bool WriteQueued() {
+    std::vector<uint64_t> tokens;
+    storage::WriteBatch batch;
     {
       std::lock_guard lock(mutex_);
-      if (writes_.empty() || write_failed_) return false;
-      write = std::move(writes_.front());
-      writes_.pop_front();
+      if (!WritesDueLocked()) return false;
+      while (!writes_.empty() && tokens.size() < kGroupWritesMax) {
+        tokens.push_back(writes_.front().first);
+        storage::Append(batch, std::move(writes_.front().second));
+        writes_.pop_front();
+      }
       ++writing_;
     }
-    Status status = store_.Write(write.second);
+    Status status = store_.Write(batch);
     const bool ok = status.ok();
     {
       std::lock_guard lock(mutex_);
       if (!ok) write_failed_ = true;
       --writing_;
-      done_.persisted.emplace_back(write.first, std::move(status));
+      for (uint64_t token : tokens) done_.persisted.emplace_back(token, status);
     }
     output_.Wake();
     return ok;
   }
 
-  // Executes the oldest queued block. False when there is none, or it failed (it stays
-  // queued for the retry; retry_ms_ grows).
-  bool ExecuteOne() {
-    std::shared_ptr<const Block> block;
+  // Executes the next height. False when it failed (retry_ms_ grows) or stopped.
+  bool ExecuteNext() {
+    Height height;
     {
       std::lock_guard lock(mutex_);
-      if (blocks_.empty() || exec_stopped_) return false;
-      block = blocks_.front();
+      if (!ExecutionDueLocked()) return false;
+      height = executed_height_ + 1;
+    }
+    std::shared_ptr<const Block> block;
+    if (auto id = store_.CommittedAt(height)) block = store_.GetBlock(*id);
+    if (!block) {
+      OnFailure(height,
+                Status::Corruption("committed height " + Num(height) + " is not in the store"));
+      return false;
     }
     auto result = executor_->Execute(*block);
     if (!result.ok()) {
-      OnFailure(*block, result.status());
+      OnFailure(height, result.status());
       return false;
     }
     {
       std::lock_guard lock(mutex_);
-      blocks_.pop_front();
       if (!exec_status_.ok()) {
-        spdlog::info("application back: executed height {}; commits resume", block->header.height);
+        spdlog::info("application back: executed height {}; commits resume", height);
       }
       exec_status_ = Status::Ok();
-      executed_height_ = block->header.height;
+      executed_height_ = height;
       done_.executed.push_back(Executed{std::move(block), std::move(result).value()});
     }
     retry_ms_ = config_.app_retry_ms_min;
@@ -199,21 +230,20 @@ class NodeCore::Workers {
     return true;
   }
 
-  void OnFailure(const Block& block, const Status& status) {
+  void OnFailure(Height height, const Status& status) {
     std::lock_guard lock(mutex_);
     if (IsFatal(status)) {
       exec_stopped_ = true;
-      done_.fatal = status.With("executing height " + Num(block.header.height));
+      done_.fatal = status.With("executing height " + Num(height));
       return;
     }
     if (exec_status_.ok()) {
       spdlog::error(
           "execution stopped at height {}: {}. No further block is applied until the "
           "application answers; retrying with backoff up to {} ms",
-          block.header.height, status.ToString(), config_.app_retry_ms_max);
+          height, status.ToString(), config_.app_retry_ms_max);
     } else {
-      spdlog::debug("execution retry at height {} failed: {}", block.header.height,
-                    status.ToString());
+      spdlog::debug("execution retry at height {} failed: {}", height, status.ToString());
     }
     exec_status_ = status;
     retry_ms_ = std::min(config_.app_retry_ms_max, retry_ms_ * 2);
@@ -223,10 +253,10 @@ class NodeCore::Workers {
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || (!writes_.empty() && !write_failed_); });
+        wake_.wait(lock, [&] { return stop_ || WritesDueLocked(); });
         if (stop_) return;
       }
-      WriteOne();
+      WriteQueued();
     }
   }
 
@@ -234,10 +264,10 @@ class NodeCore::Workers {
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || (!blocks_.empty() && !exec_stopped_); });
+        wake_.wait(lock, [&] { return stop_ || ExecutionDueLocked(); });
         if (stop_) return;
       }
-      if (ExecuteOne()) continue;
+      if (ExecuteNext()) continue;
       std::unique_lock lock(mutex_);
       if (exec_stopped_) {
         lock.unlock();
@@ -258,13 +288,13 @@ class NodeCore::Workers {
   std::condition_variable wake_;
   // Guarded by mutex_.
   std::deque<std::pair<uint64_t, storage::WriteBatch>> writes_;
-  std::deque<std::shared_ptr<const Block>> blocks_;
   Done done_;
-  int writing_ = 0;            // writes taken from writes_ and not yet done
+  int writing_ = 0;            // batches taken from writes_ and not yet written
   bool write_failed_ = false;  // the writer stopped
   bool exec_stopped_ = false;  // the executor stopped on a fatal error
   Status exec_status_;
   Height executed_height_ = 0;
+  Height target_height_ = 0;  // committed and durable: what the executor works towards
   bool stop_ = false;
   // The executor's worker only.
   uint64_t retry_ms_ = config_.app_retry_ms_min;
@@ -320,15 +350,15 @@ Result<std::unique_ptr<NodeCore>> NodeCore::Open(NodeCoreConfig config, NodeCore
                                        std::move(recovery).value());
   node->workers_ = std::make_unique<Workers>(node->config_, store, std::move(executor),
                                              *deps.output, executed_height);
-  spdlog::info("validator {} recovered: committed height {}, executed height {}, round {}",
-               node->config_.self, store.CommittedHeight(), executed_height,
-               node->core_->current_round());
+  spdlog::info("validator {} recovered: committed height {}, executed height {}",
+               node->config_.self, store.CommittedHeight(), executed_height);
   return node;
 }
 
 void NodeCore::Start(uint64_t now_ms) {
   if (!halted_.ok()) return;
   Carry(core_->Start(now_ms));
+  spdlog::info("validator {} started in round {}", config_.self, core_->current_round());
 }
 
 void NodeCore::OnMessage(uint32_t from, const Message& message, uint64_t now_ms) {
@@ -416,11 +446,14 @@ void NodeCore::Carry(std::vector<Action> actions) {
             deps_.output->Broadcast(a.message);
           } else if constexpr (std::is_same_v<T, PersistAction>) {
             const uint64_t token = a.token;
-            workers_->Write(token, storage::BatchFromPersist(std::move(a)));
+            if (!workers_->Write(token, storage::BatchFromPersist(std::move(a)))) {
+              Halt(Status::ResourceExhausted(
+                  "the storage writer is 100000 writes behind; the disk cannot keep up"));
+            }
           } else if constexpr (std::is_same_v<T, RequestPayloadAction>) {
             deps_.output->RequestPayload(a);
           } else if constexpr (std::is_same_v<T, CommitAction>) {
-            for (auto& block : a.blocks) workers_->Execute(std::move(block));
+            workers_->ExecuteUpTo(a.blocks.back()->header.height);
           } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
             deadline_ms_ = a.at_ms;
           } else if constexpr (std::is_same_v<T, EvidenceAction>) {

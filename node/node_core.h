@@ -23,7 +23,13 @@
 // write that fails (safety data could not be made durable), this validator's app hash
 // disagreeing with the chain's, a commit that conflicts with a certified block (more than
 // f faulty validators), an execution error that retrying cannot mend (kCorruption,
-// kFailedPrecondition, kSafetyViolation).
+// kSafetyViolation; kFailedPrecondition: the app's state is not this chain's;
+// kInvalidArgument: an answer that breaks the app's contract). Other execution errors (an
+// app that does not answer, kIoError and the like) are retried.
+//
+// Storage writes are grouped: the writer makes everything queued durable in one synced
+// batch, so under load one sync covers several inputs. The executor works from heights,
+// reading committed blocks from the store: nothing piles up while the app is down.
 //
 // Two modes. With threads (a node): the storage writer and the executor run on their own
 // threads and call NodeOutput::Wake when Poll has results to hand over. Without

@@ -18,4 +18,15 @@ WriteBatch BatchFromPersist(PersistAction action) {
   return batch;
 }
 
+void Append(WriteBatch& into, WriteBatch next) {
+  HOTBFT_ASSERT(into.executed.empty() && !into.finalized);
+  HOTBFT_ASSERT(next.executed.empty() && !next.finalized);
+  if (next.safety) into.safety = std::move(next.safety);
+  for (auto& block : next.blocks) into.blocks.push_back(std::move(block));
+  if (next.high_qc) into.high_qc = std::move(next.high_qc);
+  if (next.high_tc) into.high_tc = std::move(next.high_tc);
+  if (next.root_qc) into.root_qc = std::move(next.root_qc);
+  for (const Hash32& id : next.committed) into.committed.push_back(id);
+}
+
 }  // namespace hotbft::storage

@@ -77,6 +77,12 @@ struct WriteBatch {
 // The write a consensus PersistAction asks for (everything but the token).
 WriteBatch BatchFromPersist(PersistAction action);
 
+// Folds `next`, a later batch, into `into`, so that writing `into` has the effect of
+// writing both in order (group commit): the later safety data, certificates and root
+// replace the earlier ones; blocks and commits add up. REQUIRES: neither carries
+// execution records (`executed`, `finalized`).
+void Append(WriteBatch& into, WriteBatch next);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -132,6 +132,37 @@ TYPED_TEST(StoreTest, BlocksCanBeCommittedInTheBatchThatCarriesThem) {
   EXPECT_EQ(Ids(this->MustRecover().blocks), IdsOf(this->chain_, 3, 4));
 }
 
+// Append folds consecutive writes into one (group commit) with the effect of writing them
+// in order: blocks and commits add up, the later safety data and certificates win.
+TYPED_TEST(StoreTest, AppendedBatchesHaveTheEffectOfTheirSequence) {
+  WriteBatch first;
+  first.safety = SafetyData{};
+  first.safety->last_voted_round = 3;
+  first.blocks = {this->chain_.blocks[1], this->chain_.blocks[2], this->chain_.blocks[3]};
+  first.high_qc = this->chain_.qcs[2];
+  WriteBatch second = CommitBatch(this->chain_, 0, 1);
+  second.safety = SafetyData{};
+  second.safety->last_voted_round = 4;
+  second.blocks = {this->chain_.blocks[4]};
+  second.high_qc = this->chain_.qcs[3];
+  WriteBatch third = CommitBatch(this->chain_, 1, 2);
+  third.blocks = {this->chain_.blocks[5]};
+
+  WriteBatch grouped = first;
+  Append(grouped, second);
+  Append(grouped, third);
+  ASSERT_TRUE(this->store_->Write(grouped).ok());
+  EXPECT_EQ(this->store_->CommittedHeight(), 2u);
+  EXPECT_EQ(this->store_->CommittedAt(1), this->chain_.blocks[1]->id);
+  EXPECT_EQ(this->store_->CommittedAt(2), this->chain_.blocks[2]->id);
+  RecoveryState state = this->MustRecover();
+  ASSERT_TRUE(state.safety.has_value());
+  EXPECT_EQ(state.safety->last_voted_round, 4u);
+  EXPECT_EQ(state.high_qc, this->chain_.qcs[3]);
+  EXPECT_EQ(state.root_qc, this->chain_.qcs[2]);
+  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 3, 5));
+}
+
 TYPED_TEST(StoreTest, CommitDropsBlocksThatLostToTheCommittedBranch) {
   this->StoreBlocks(3);
   // A fork at height 2 (round 5, extending block 1), stored before the commit.
