@@ -1,4 +1,6 @@
 // Connection: one TCP connection through its handshake, its frames and its keepalive.
+#include <algorithm>
+
 #include "network/transport_impl.h"
 
 namespace hotbft::network {
@@ -20,7 +22,7 @@ Connection::Connection(Transport::Impl& owner, tcp::socket socket,
       dialled_(dialled),
       id_(id),
       remote_(EndpointOf(socket_)),
-      decoder_(owner.config().frame_bytes_max),
+      decoder_(std::min(kHandshakeFrameBytesMax, owner.config().frame_bytes_max)),
       handshake_(owner.MakeHandshake()),
       read_buffer_(std::make_unique<std::array<uint8_t, kReadBytes>>()),
       handshake_timer_(owner.io()),
@@ -93,6 +95,7 @@ void Connection::OnHandshakeMessage(const wire::PeerMessage& message) {
   const Status attached = owner_.OnAuthenticated(shared_from_this());
   if (!attached.ok()) return Close(DisconnectReason::kWrongDirection, attached);
   handshake_.reset();
+  decoder_.set_frame_bytes_max(owner_.config().frame_bytes_max);
   ArmKeepalive();
   MaybeWrite();
 }

@@ -23,6 +23,12 @@ FrameDecoder::FrameDecoder(uint32_t frame_bytes_max) : frame_bytes_max_(frame_by
   HOTBFT_ASSERT(frame_bytes_max <= kFrameBytesCeiling);
 }
 
+void FrameDecoder::set_frame_bytes_max(uint32_t frame_bytes_max) {
+  HOTBFT_ASSERT(frame_bytes_max > 0);
+  HOTBFT_ASSERT(frame_bytes_max <= kFrameBytesCeiling);
+  frame_bytes_max_ = frame_bytes_max;
+}
+
 void FrameDecoder::Append(ByteView data) {
   if (failed()) return;
   Compact();

@@ -33,6 +33,10 @@ class FrameDecoder {
 
   void Append(ByteView data);
 
+  // Changes the limit for frames whose length has not been read yet (a connection raises
+  // it once the peer is authenticated). REQUIRES: 0 < frame_bytes_max <= kFrameBytesCeiling.
+  void set_frame_bytes_max(uint32_t frame_bytes_max);
+
   // The next complete body, nullopt when more bytes are needed, or an error naming the
   // sizes for a length of zero or above frame_bytes_max (sticky: every later call fails).
   Result<std::optional<Bytes>> Next();
@@ -44,7 +48,7 @@ class FrameDecoder {
  private:
   void Compact();
 
-  const uint32_t frame_bytes_max_;
+  uint32_t frame_bytes_max_;
   Bytes buffer_;
   size_t read_pos_ = 0;
   Status error_;

@@ -30,6 +30,9 @@ namespace hotbft::network {
 // The peer protocol version this code speaks; a peer with another one is refused.
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr size_t kChallengeBytes = 32;
+// The largest frame accepted before the handshake completes: a Hello or HelloAuth is about
+// 150 bytes plus the chain id, so an unauthenticated peer cannot make a node buffer more.
+inline constexpr uint32_t kHandshakeFrameBytesMax = 4096;
 
 struct HandshakeConfig {
   uint32_t protocol_version = kProtocolVersion;

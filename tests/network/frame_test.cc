@@ -113,6 +113,15 @@ TEST(FrameTest, ZeroLengthFails) {
   EXPECT_NE(next.status().message().find("length 0"), std::string::npos);
 }
 
+TEST(FrameTest, LimitCanBeRaisedForLaterFrames) {
+  FrameDecoder d(8);
+  d.Append(EncodeFrame(Body(8)));
+  EXPECT_EQ(Drain(d).size(), 1u);
+  d.set_frame_bytes_max(100);
+  d.Append(EncodeFrame(Body(100)));
+  EXPECT_EQ(Drain(d).size(), 1u);
+}
+
 TEST(FrameTest, FailureIsSticky) {
   FrameDecoder d(8);
   d.Append(EncodeFrame(Body(9)));

@@ -94,7 +94,13 @@ TEST(TransportTest, BadFramesBeforeTheHandshakeDisconnectWhileOthersAreServed) {
     raw.Write(zero);
     EXPECT_TRUE(raw.WaitClosed());
   }
-  EXPECT_TRUE(WaitFor([&] { return disconnects(DisconnectReason::kMalformedFrame) == 2; }));
+  {
+    // Far below the frame limit, but above what a handshake message needs.
+    RawPeer raw(c.port(0));
+    raw.Write(EncodeFrame(Bytes(kHandshakeFrameBytesMax + 1, 0)));
+    EXPECT_TRUE(raw.WaitClosed());
+  }
+  EXPECT_TRUE(WaitFor([&] { return disconnects(DisconnectReason::kMalformedFrame) == 3; }));
   {
     RawPeer raw(c.port(0));
     raw.Write(EncodeFrame(Bytes(10, 0xff)));  // a frame that is not a PeerMessage
