@@ -15,29 +15,12 @@
 #include <memory>
 #include <string>
 
-#include "app/counter.h"
-#include "app/kvstore.h"
-#include "app/noop.h"
+#include "app/samples.h"
 #include "app/socket_server.h"
 
 namespace {
 
-using hotbft::Result;
 using hotbft::Status;
-using hotbft::app::Application;
-
-Result<std::unique_ptr<Application>> OpenApp(const std::string& name, const std::string& data) {
-  if (name == "noop") return std::unique_ptr<Application>(std::make_unique<hotbft::app::Noop>());
-  if (data.empty()) return Status::InvalidArgument("--app " + name + " needs --data DIR");
-  if (name == "kvstore") {
-    auto store = hotbft::app::KvStore::Open(data);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<Application>(std::move(store).value());
-  }
-  auto counter = hotbft::app::Counter::Open(data);
-  if (!counter.ok()) return counter.status();
-  return std::unique_ptr<Application>(std::move(counter).value());
-}
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "hotbft-app-server: %s\n", status.ToString().c_str());
@@ -67,7 +50,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto app = OpenApp(app_name, data);
+  auto app = hotbft::app::OpenSampleApp(app_name, data);
   if (!app.ok()) return Fail(app.status());
   hotbft::app::SocketServer::Options options;
   options.on_error = [](const Status& status) {
