@@ -395,7 +395,8 @@ Status Executor::CommitInApp(Attempt& attempt, const Status& refused) {
 
 Status Executor::WriteAppHash(Height height, const Bytes& app_hash) {
   storage::WriteBatch batch;
-  batch.executed.push_back(storage::ExecutionRecord{height, app_hash, {}});
+  // The app hash alone: the block result written ahead stays.
+  batch.executed.push_back(storage::ExecutionRecord{height, app_hash, {}, {}});
   const Status status = store_.Write(batch);
   if (!status.ok()) return status.With("writing the app hash of height " + Num(height));
   return Status::Ok();

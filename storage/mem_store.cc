@@ -25,6 +25,10 @@ class MemStore::Reader final : public PlanReader {
     return entries;
   }
 
+  Result<bool> HasBlockResult(Height height) const override {
+    return durable_.block_results.contains(height);
+  }
+
  private:
   const Durable& durable_;
 };
@@ -112,6 +116,11 @@ void MemStore::ApplyPlanLocked(const WritePlan& plan) {
   for (const HeightId& entry : plan.erase_uncommitted) durable_.uncommitted.erase(entry);
   for (const HeightId& entry : plan.put_committed) durable_.heights[entry.height] = entry.id;
   for (const auto& [id, qc] : plan.put_qcs) durable_.qcs[id] = qc;
+  for (const BlockResultPut& put : plan.put_block_results) {
+    HOTBFT_ASSERT(!put.bytes.empty());
+    durable_.block_results[put.height] = Bytes(put.bytes.begin(), put.bytes.end());
+  }
+  for (const Height height : plan.erase_block_results) durable_.block_results.erase(height);
   durable_.tip = plan.tip;
   HOTBFT_ASSERT(durable_.root_qc.vote_data.block_id == durable_.tip.root_id);
   HOTBFT_ASSERT(durable_.blocks.contains(durable_.tip.root_id));
@@ -176,6 +185,13 @@ std::optional<Bytes> MemStore::AppHashAt(Height height) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = durable_.results.find(height);
   if (it == durable_.results.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Bytes> MemStore::BlockResultAt(Height height) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = durable_.block_results.find(height);
+  if (it == durable_.block_results.end()) return std::nullopt;
   return it->second;
 }
 

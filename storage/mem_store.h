@@ -40,6 +40,7 @@ class MemStore final : public Store {
   Height CommittedHeight() const override;
   std::optional<TxRecord> GetTx(const Hash32& tx_hash) const override;
   std::optional<Bytes> AppHashAt(Height height) const override;
+  std::optional<Bytes> BlockResultAt(Height height) const override;
   Height ExecutedHeight() const override;
   // Acts on synced state, and is synced itself when it returns.
   Status Prune(Height retain_height) override;
@@ -65,6 +66,7 @@ class MemStore final : public Store {
     std::map<Hash32, QC> qcs;
     std::map<Hash32, TxRecord> txs;
     std::map<Height, Bytes> results;
+    std::map<Height, Bytes> block_results;  // non-empty ones only
     std::optional<QC> high_qc;
     std::optional<TC> high_tc;
     QC root_qc;

@@ -8,8 +8,17 @@
 //   uncommitted     height-id key        empty: the stored blocks above the committed tip
 //   txs             tx hash (id key)     tx record
 //   results         height key           app hash after executing that height
+//   block_results   height key           that height's block result, as the executor
+//                                        encoded it (ExecutionRecord::block_result); only
+//                                        heights with a non-empty one have a key
 //   safety          kSafetyKey           wire::SafetyData
 //   meta            kMeta* below         see each key
+//
+// block_results came after the first databases of schema version 1 were written, without a
+// version change: opening creates a missing column family (create_missing_column_families),
+// and such a database has no block results to miss, since nothing recorded them before. A
+// build older than the family cannot open a database that has it (RocksDB refuses to leave
+// a column family unopened).
 #pragma once
 
 #include <array>
@@ -23,6 +32,7 @@ inline constexpr std::string_view kHeights = "heights";
 inline constexpr std::string_view kUncommitted = "uncommitted";
 inline constexpr std::string_view kTxs = "txs";
 inline constexpr std::string_view kResults = "results";
+inline constexpr std::string_view kBlockResults = "block_results";
 inline constexpr std::string_view kSafety = "safety";
 inline constexpr std::string_view kMeta = "meta";
 
@@ -35,12 +45,13 @@ enum ColumnFamily : size_t {
   kUncommittedCf,
   kTxsCf,
   kResultsCf,
+  kBlockResultsCf,
   kSafetyCf,
   kMetaCf,
   kColumnFamilyCount,
 };
 inline constexpr std::array<std::string_view, kColumnFamilyCount> kColumnFamilyNames = {
-    kBlocks, kQcs, kHeights, kUncommitted, kTxs, kResults, kSafety, kMeta};
+    kBlocks, kQcs, kHeights, kUncommitted, kTxs, kResults, kBlockResults, kSafety, kMeta};
 
 inline constexpr std::string_view kSafetyKey = "safety";
 

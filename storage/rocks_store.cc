@@ -268,6 +268,12 @@ Result<std::vector<HeightId>> RocksStore::ReadUncommittedUpTo(Height height) con
   return ReadUncommitted(height, nullptr);
 }
 
+Result<bool> RocksStore::HasBlockResult(Height height) const {
+  auto bytes = Get(layout::kBlockResultsCf, HeightKey(height));
+  if (!bytes.ok()) return bytes.status();
+  return bytes->has_value();
+}
+
 Result<std::optional<QC>> RocksStore::ReadMetaQC(std::string_view key,
                                                  const rocksdb::Snapshot* snapshot) const {
   auto bytes = Get(layout::kMetaCf, key, snapshot);
@@ -380,6 +386,12 @@ std::optional<TxRecord> RocksStore::GetTx(const Hash32& tx_hash) const {
 std::optional<Bytes> RocksStore::AppHashAt(Height height) const {
   auto bytes = Get(layout::kResultsCf, HeightKey(height));
   if (!bytes.ok() || !bytes->has_value()) return std::nullopt;
+  return Bytes((*bytes)->begin(), (*bytes)->end());
+}
+
+std::optional<Bytes> RocksStore::BlockResultAt(Height height) const {
+  auto bytes = Get(layout::kBlockResultsCf, HeightKey(height));
+  if (!bytes.ok() || !bytes->has_value() || (*bytes)->empty()) return std::nullopt;
   return Bytes((*bytes)->begin(), (*bytes)->end());
 }
 

@@ -47,6 +47,7 @@ class RocksStore final : public Store, private PlanReader {
   Height CommittedHeight() const override { return committed_height_.load(); }
   std::optional<TxRecord> GetTx(const Hash32& tx_hash) const override;
   std::optional<Bytes> AppHashAt(Height height) const override;
+  std::optional<Bytes> BlockResultAt(Height height) const override;
   Height ExecutedHeight() const override { return executed_height_.load(); }
   Status Prune(Height retain_height) override;
 
@@ -64,6 +65,7 @@ class RocksStore final : public Store, private PlanReader {
   // PlanReader: reads of the latest state (the writer's own view).
   Result<std::shared_ptr<const Block>> ReadBlock(const Hash32& id) const override;
   Result<std::vector<HeightId>> ReadUncommittedUpTo(Height height) const override;
+  Result<bool> HasBlockResult(Height height) const override;
 
   rocksdb::ColumnFamilyHandle* Handle(ColumnFamily cf) const;
   // A RocksDB failure as a Status naming the operation, the family and the directory.

@@ -19,6 +19,10 @@ rocksdb::Slice ToSlice(std::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
 
+std::string_view AsText(ByteView bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
 }  // namespace
 
 void RocksStore::Put(PendingWrite& w, ColumnFamily cf, std::string_view key,
@@ -90,6 +94,13 @@ void RocksStore::AddPlan(const WritePlan& plan, PendingWrite& w) const {
     Put(w, layout::kHeightsCf, HeightKey(entry.height), IdKey(entry.id));
   }
   for (const auto& [id, qc] : plan.put_qcs) Put(w, layout::kQcsCf, IdKey(id), EncodeQC(qc));
+  for (const BlockResultPut& put : plan.put_block_results) {
+    HOTBFT_ASSERT(!put.bytes.empty());
+    Put(w, layout::kBlockResultsCf, HeightKey(put.height), AsText(put.bytes));
+  }
+  for (const Height height : plan.erase_block_results) {
+    Delete(w, layout::kBlockResultsCf, HeightKey(height));
+  }
   if (plan.tip.committed_height != tip_.committed_height) {
     Put(w, layout::kMetaCf, layout::kMetaCommittedHeight, EncodeU64(plan.tip.committed_height));
   }

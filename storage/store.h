@@ -37,12 +37,15 @@ struct TxRecord {
   bool operator==(const TxRecord&) const = default;
 };
 
-// The execution of one committed height: the app hash after it and every transaction's
-// record (by the SHA-256 of the transaction).
+// The execution of one committed height: the app hash after it, every transaction's
+// record (by the SHA-256 of the transaction), and the block-level outcome (`block_result`:
+// the executor's encoding of the height's events and validator updates, opaque to the
+// store; empty when there is none).
 struct ExecutionRecord {
   Height height = 0;
   Bytes app_hash;
   std::vector<std::pair<Hash32, TxRecord>> txs;
+  Bytes block_result;
   bool operator==(const ExecutionRecord&) const = default;
 };
 
@@ -60,15 +63,18 @@ struct WriteBatch {
   // (this batch's commits included). A transaction hash recorded twice keeps the later
   // record: the executor records a transaction once (duplicates are not executed). A
   // height whose transaction records were written ahead (`finalized`) may be completed by
-  // a record with its app hash and no transactions.
+  // a record with its app hash and no transactions. A record's block result, if not empty,
+  // replaces the height's stored one; an empty one leaves it, so a height completed by its
+  // app hash alone keeps the block result written ahead.
   std::vector<ExecutionRecord> executed;
   // The results of the next height to execute (the executed height after `executed`, plus
   // one), written before the application commits that height, so that a crash after the
   // app's Commit loses no result: the executor then completes the height from the app's
   // hash without executing it again (node/executor.h). Its app hash is empty; its
-  // transaction records enter the index at once, but the executed height and the app hashes
-  // do not change until a record in `executed` completes the height. At most the committed
-  // height. Written again for the same height, its records replace the earlier ones.
+  // transaction records and block result are stored at once, but the executed height and
+  // the app hashes do not change until a record in `executed` completes the height. At most
+  // the committed height. Written again for the same height, its records and block result
+  // replace the earlier ones (an empty block result erases a stored one).
   std::optional<ExecutionRecord> finalized;
 
   bool empty() const;
@@ -114,16 +120,19 @@ class Store {
   // The genesis block is committed at height 0.
   virtual std::optional<Hash32> CommittedAt(Height height) const = 0;
   virtual Height CommittedHeight() const = 0;  // 0 on a new chain
-  // Execution records. A transaction record above ExecutedHeight() was written ahead of
-  // its height's execution (WriteBatch::finalized): the transaction is committed, and its
-  // result is final only once the height is executed.
+  // Execution records. A transaction record or block result above ExecutedHeight() was
+  // written ahead of its height's execution (WriteBatch::finalized): the transaction is
+  // committed, and the result is final only once the height is executed.
   virtual std::optional<TxRecord> GetTx(const Hash32& tx_hash) const = 0;
   virtual std::optional<Bytes> AppHashAt(Height height) const = 0;
+  // The block result recorded for `height`; nullopt if none was, or it was empty.
+  virtual std::optional<Bytes> BlockResultAt(Height height) const = 0;
   virtual Height ExecutedHeight() const = 0;  // 0 before the first execution
 
   // Drops committed blocks, their QCs and their height index entries below
-  // `retain_height` (never the committed tip). The transaction index and app hashes stay:
-  // duplicate detection depends on them. Idempotent; durable when it returns OK.
+  // `retain_height` (never the committed tip). The transaction index, app hashes and block
+  // results stay: duplicate detection depends on the index, and the others are the
+  // record of what execution did. Idempotent; durable when it returns OK.
   virtual Status Prune(Height retain_height) = 0;
 };
 

@@ -44,6 +44,11 @@ Status CheckRecordBounds(const ExecutionRecord& record) {
                                    Num(record.app_hash.size()) + " bytes; at most " +
                                    Num(kAppHashBytesMax));
   }
+  if (record.block_result.size() > kBlockResultBytesMax) {
+    return Status::InvalidArgument("block result of height " + Num(record.height) + " has " +
+                                   Num(record.block_result.size()) + " bytes; at most " +
+                                   Num(kBlockResultBytesMax));
+  }
   HOTBFT_RETURN_IF_ERROR(CheckCount(record.txs.size(), kBlockTxsMax, "transaction records"));
   for (const auto& [hash, tx] : record.txs) {
     if (tx.result.size() > kTxResultBytesMax) {
@@ -238,6 +243,28 @@ Status PlanFinalized(const WriteBatch& batch, const WritePlan& plan) {
   return Status::Ok();
 }
 
+// Block results: an execution record's replaces the stored one if it has one (a height
+// completed by its app hash alone keeps what was written ahead); the results written
+// ahead replace it in any case, since the height was executed again.
+Status PlanBlockResults(const WriteBatch& batch, const PlanReader& reader, WritePlan& plan) {
+  for (const ExecutionRecord& record : batch.executed) {
+    if (record.block_result.empty()) continue;
+    plan.put_block_results.push_back(BlockResultPut{record.height, record.block_result});
+  }
+  if (!batch.finalized) return Status::Ok();
+  const ExecutionRecord& ahead = *batch.finalized;
+  HOTBFT_ASSERT(plan.put_block_results.empty() ||
+                plan.put_block_results.back().height < ahead.height);
+  if (!ahead.block_result.empty()) {
+    plan.put_block_results.push_back(BlockResultPut{ahead.height, ahead.block_result});
+    return Status::Ok();
+  }
+  auto stored = reader.HasBlockResult(ahead.height);
+  if (!stored.ok()) return stored.status();
+  if (*stored) plan.erase_block_results.push_back(ahead.height);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<WritePlan> PlanWrite(const WriteBatch& batch, const StoredTip& tip,
@@ -254,6 +281,7 @@ Result<WritePlan> PlanWrite(const WriteBatch& batch, const StoredTip& tip,
   HOTBFT_RETURN_IF_ERROR(PlanAbandoned(tip.committed_height, committed, reader, plan));
   HOTBFT_RETURN_IF_ERROR(PlanExecuted(batch, plan));
   HOTBFT_RETURN_IF_ERROR(PlanFinalized(batch, plan));
+  HOTBFT_RETURN_IF_ERROR(PlanBlockResults(batch, reader, plan));
   HOTBFT_ASSERT(plan.tip.committed_height >= tip.committed_height);
   HOTBFT_ASSERT(plan.tip.executed_height <= plan.tip.committed_height);
   return plan;

@@ -211,6 +211,9 @@ class TestStore final : public storage::Store {
     return inner_->GetTx(tx_hash);
   }
   std::optional<Bytes> AppHashAt(Height height) const override { return inner_->AppHashAt(height); }
+  std::optional<Bytes> BlockResultAt(Height height) const override {
+    return inner_->BlockResultAt(height);
+  }
   Height ExecutedHeight() const override { return inner_->ExecutedHeight(); }
   Status Prune(Height retain_height) override { return inner_->Prune(retain_height); }
 

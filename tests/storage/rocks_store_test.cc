@@ -1,10 +1,12 @@
-// The RocksDB store on a real directory: reopening, identity checks, and atomicity under
-// a torn write-ahead-log write.
+// The RocksDB store on a real directory: reopening, identity checks, a database from
+// before a column family was added, and atomicity under a torn write-ahead-log write.
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
 
 #include "storage/rocks_layout.h"
 #include "tests/storage/store_test_util.h"
@@ -113,6 +115,28 @@ class RocksStoreTest : public ::testing::Test {
     EXPECT_EQ(store.ExecutedHeight(), 2u);
     EXPECT_EQ(store.AppHashAt(2), AppHash(2));
     EXPECT_EQ(store.GetTx(batch.executed[1].txs[1].first), batch.executed[1].txs[1].second);
+    const Bytes& block_result = batch.executed[1].block_result;
+    EXPECT_EQ(store.BlockResultAt(2),
+              block_result.empty() ? std::nullopt : std::optional<Bytes>(block_result));
+  }
+
+  // Opens the database behind the store's back with every column family, hands the raw
+  // database and the handles (default family first) to `change`, and closes it.
+  template <typename Change>
+  void ChangeRaw(Change change) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
+    for (std::string_view name : layout::kColumnFamilyNames) {
+      families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    change(*db, handles);
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
   }
 
   Fixture fx_;
@@ -175,25 +199,13 @@ TEST_F(RocksStoreTest, WrongGenesisFailsNamingBoth) {
 
 TEST_F(RocksStoreTest, WrongSchemaVersionFails) {
   { ASSERT_NE(MustOpen(), nullptr); }
-  {
-    // Rewrite the version behind the store's back, as a future build would have.
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
-    for (std::string_view name : layout::kColumnFamilyNames) {
-      families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+  // Rewrite the version behind the store's back, as a future build would have.
+  ChangeRaw([](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     const std::string version = EncodeU32(kSchemaVersion + 1);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1 + layout::kMetaCf],
-                        std::string(layout::kMetaSchemaVersion), version)
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), handles[1 + layout::kMetaCf],
+                       std::string(layout::kMetaSchemaVersion), version)
                     .ok());
-    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-    ASSERT_TRUE(db->Close().ok());
-  }
+  });
   auto store = Open();
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kFailedPrecondition);
@@ -202,6 +214,44 @@ TEST_F(RocksStoreTest, WrongSchemaVersionFails) {
                 ", but this build reads schema version " + std::to_string(kSchemaVersion)),
             std::string::npos)
       << store.status().ToString();
+}
+
+// A database written before the block_results column family existed (same schema
+// version) opens: the family is created, everything else is there, and block results are
+// recorded from then on.
+TEST_F(RocksStoreTest, DatabaseWithoutTheBlockResultsFamilyOpens) {
+  WriteBatch batch = FullBatch();
+  for (ExecutionRecord& record : batch.executed) record.block_result.clear();
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Write(batch).ok());
+  }
+  ChangeRaw([](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    ASSERT_TRUE(db.DropColumnFamily(handles[1 + layout::kBlockResultsCf]).ok());
+  });
+  {
+    std::vector<std::string> families;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.Sub("db"), &families).ok());
+    EXPECT_EQ(std::count(families.begin(), families.end(), std::string(layout::kBlockResults)), 0);
+  }
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ExpectHoldsFullBatch(*store, batch);
+    WriteBatch next = CommitBatch(chain_, 2, 3);
+    next.finalized = Ahead(chain_, 3);
+    ASSERT_TRUE(store->Write(next).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->CommittedHeight(), 3u);
+  EXPECT_EQ(store->ExecutedHeight(), 2u);
+  EXPECT_EQ(store->AppHashAt(2), AppHash(2));
+  EXPECT_FALSE(store->BlockResultAt(2).has_value());
+  EXPECT_EQ(store->BlockResultAt(3), BlockResult(3));
+  EXPECT_EQ(store->GetTx(Sha256(TxBytes(3, 1))), (TxRecord{3, 1, {0x0a, 1}}));
 }
 
 TEST_F(RocksStoreTest, SecondOpenOfTheSameDirectoryFails) {
@@ -260,6 +310,7 @@ TEST_F(RocksStoreTest, TornWriteLeavesNothingOfTheBatch) {
   EXPECT_EQ(store->ExecutedHeight(), 0u);
   EXPECT_EQ(store->GetBlock(chain_.blocks[3]->id), nullptr);
   EXPECT_FALSE(store->AppHashAt(1).has_value());
+  EXPECT_FALSE(store->BlockResultAt(1).has_value());
 }
 
 TEST_F(RocksStoreTest, UnsyncedOptionStillWrites) {

@@ -224,7 +224,7 @@ TYPED_TEST(StoreTest, ResultsWrittenAheadWaitForTheAppHash) {
 
   // Completed by the app hash alone; the next height's results may share the batch.
   WriteBatch complete;
-  complete.executed = {ExecutionRecord{2, AppHash(2), {}}};
+  complete.executed = {Completion(2)};
   ExecutionRecord next = Execution(this->chain_, 3);
   next.app_hash.clear();
   complete.finalized = next;
@@ -268,7 +268,87 @@ TYPED_TEST(StoreTest, ResultsWrittenAheadOnlyForTheNextHeightWithoutAnAppHash) {
   EXPECT_FALSE(this->MustRecover().safety.has_value());
   EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
   EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(4, 0))).has_value());
+  EXPECT_FALSE(this->store_->BlockResultAt(3).has_value());
+  EXPECT_FALSE(this->store_->BlockResultAt(4).has_value());
+  EXPECT_EQ(this->store_->BlockResultAt(2), BlockResult(2));
   EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+}
+
+// A block result lands with its execution record, in the same write, or not at all.
+TYPED_TEST(StoreTest, BlockResultsAreStoredWithTheirExecutionRecords) {
+  this->StoreAndCommit(4, 3);
+  WriteBatch batch;
+  ExecutionRecord without = Execution(this->chain_, 2);
+  without.block_result.clear();
+  batch.executed = {Execution(this->chain_, 1), without};
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+  EXPECT_EQ(this->store_->BlockResultAt(1), BlockResult(1));
+  EXPECT_FALSE(this->store_->BlockResultAt(2).has_value());  // empty: nothing recorded
+  EXPECT_FALSE(this->store_->BlockResultAt(3).has_value());
+  EXPECT_FALSE(this->store_->BlockResultAt(0).has_value());
+
+  // Refused for its block result: nothing of the record lands.
+  WriteBatch oversized;
+  oversized.executed = {Execution(this->chain_, 3)};
+  oversized.executed[0].block_result.assign(kBlockResultBytesMax + 1, 0x01);
+  // Refused for its record: nothing of the block result lands.
+  WriteBatch misplaced;
+  misplaced.executed = {Execution(this->chain_, 3)};
+  misplaced.executed[0].txs[0].second.height = 2;
+  const std::vector<std::pair<const char*, WriteBatch*>> cases = {
+      {"block result of height 3 has", &oversized}, {"is recorded at height 2", &misplaced}};
+  for (const auto& [expected, refused] : cases) {
+    const Status status = this->store_->Write(*refused);
+    EXPECT_FALSE(status.ok()) << expected;
+    EXPECT_NE(status.message().find(expected), std::string::npos) << status.ToString();
+  }
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+  EXPECT_FALSE(this->store_->AppHashAt(3).has_value());
+  EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
+  EXPECT_FALSE(this->store_->BlockResultAt(3).has_value());
+}
+
+// The block result written ahead of the app's Commit: replaced when written again, kept
+// when the height is completed by its app hash alone.
+TYPED_TEST(StoreTest, BlockResultWrittenAheadOutlivesTheCompletingRecord) {
+  this->StoreAndCommit(4, 3);
+  WriteBatch first;
+  first.executed = {Execution(this->chain_, 1)};
+  first.finalized = Ahead(this->chain_, 2);
+  ASSERT_TRUE(this->store_->Write(first).ok());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 1u);
+  EXPECT_EQ(this->store_->BlockResultAt(2), BlockResult(2));
+
+  // Written again (the height executed again after a crash): replaced, and erased when the
+  // new execution returned none.
+  WriteBatch again;
+  again.finalized = Ahead(this->chain_, 2);
+  again.finalized->block_result = {0x0b};
+  ASSERT_TRUE(this->store_->Write(again).ok());
+  EXPECT_EQ(this->store_->BlockResultAt(2), (Bytes{0x0b}));
+  again.finalized->block_result.clear();
+  ASSERT_TRUE(this->store_->Write(again).ok());
+  EXPECT_FALSE(this->store_->BlockResultAt(2).has_value());
+  again.finalized->block_result = BlockResult(2);
+  ASSERT_TRUE(this->store_->Write(again).ok());
+
+  WriteBatch complete;
+  complete.executed = {Completion(2)};
+  ASSERT_TRUE(this->store_->Write(complete).ok());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 2u);
+  EXPECT_EQ(this->store_->AppHashAt(2), AppHash(2));
+  EXPECT_EQ(this->store_->BlockResultAt(2), BlockResult(2));
+
+  // A completing record that carries a block result replaces the one written ahead.
+  WriteBatch ahead_three;
+  ahead_three.finalized = Ahead(this->chain_, 3);
+  ASSERT_TRUE(this->store_->Write(ahead_three).ok());
+  WriteBatch complete_three;
+  complete_three.executed = {Completion(3)};
+  complete_three.executed[0].block_result = {0x0c};
+  ASSERT_TRUE(this->store_->Write(complete_three).ok());
+  EXPECT_EQ(this->store_->BlockResultAt(3), (Bytes{0x0c}));
+  EXPECT_EQ(this->store_->BlockResultAt(2), BlockResult(2));
 }
 
 TYPED_TEST(StoreTest, CommitAndExecutionMayShareABatch) {
@@ -295,9 +375,10 @@ TYPED_TEST(StoreTest, PruneKeepsTheTipAndTheTransactionIndex) {
   EXPECT_EQ(this->store_->GetQC(this->chain_.blocks[4]->id), this->chain_.qcs[4]);
   EXPECT_EQ(this->store_->CommittedAt(4), this->chain_.blocks[4]->id);
   EXPECT_EQ(this->store_->CommittedAt(5), this->chain_.blocks[5]->id);
-  // The transaction index and app hashes outlive their blocks.
+  // The transaction index, app hashes and block results outlive their blocks.
   EXPECT_EQ(this->store_->GetTx(Sha256(TxBytes(1, 0))), (TxRecord{1, 0, {0x0a, 0}}));
   EXPECT_EQ(this->store_->AppHashAt(1), AppHash(1));
+  EXPECT_EQ(this->store_->BlockResultAt(1), BlockResult(1));
 
   // A retain height beyond the tip keeps the tip; pruning again changes nothing.
   ASSERT_TRUE(this->store_->Prune(100).ok());
@@ -307,6 +388,7 @@ TYPED_TEST(StoreTest, PruneKeepsTheTipAndTheTransactionIndex) {
   RecoveryState state = this->MustRecover();
   ExpectSameBlock(state.root, this->chain_.blocks[5]);
   EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 6, 6));
+  for (Height h = 1; h <= 5; ++h) EXPECT_EQ(this->store_->BlockResultAt(h), BlockResult(h)) << h;
 
   // Commits continue after pruning.
   ASSERT_TRUE(this->store_->Write(CommitBatch(this->chain_, 5, 6)).ok());

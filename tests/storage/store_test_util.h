@@ -70,7 +70,13 @@ inline Bytes AppHash(Height height) {
   return Bytes(hash.bytes.begin(), hash.bytes.end());
 }
 
-// The execution of height `h` of `chain`: a record for each of its transactions.
+inline Bytes BlockResult(Height height) {
+  const std::string text = "block-result-" + std::to_string(height);
+  return Bytes(text.begin(), text.end());
+}
+
+// The execution of height `h` of `chain`: a record for each of its transactions, and a
+// block result.
 inline ExecutionRecord Execution(const Chain& chain, Height h) {
   ExecutionRecord record;
   record.height = h;
@@ -79,6 +85,22 @@ inline ExecutionRecord Execution(const Chain& chain, Height h) {
   for (uint32_t i = 0; i < txs.size(); ++i) {
     record.txs.emplace_back(Sha256(txs[i]), TxRecord{h, i, Bytes{0x0a, static_cast<uint8_t>(i)}});
   }
+  record.block_result = BlockResult(h);
+  return record;
+}
+
+// The same, written ahead of the app's Commit: no app hash.
+inline ExecutionRecord Ahead(const Chain& chain, Height h) {
+  ExecutionRecord record = Execution(chain, h);
+  record.app_hash.clear();
+  return record;
+}
+
+// A record completing height `h`, whose results were written ahead: its app hash alone.
+inline ExecutionRecord Completion(Height h) {
+  ExecutionRecord record;
+  record.height = h;
+  record.app_hash = AppHash(h);
   return record;
 }
 
