@@ -3,7 +3,6 @@
 #include <ostream>
 #include <type_traits>
 
-#include "crypto/canonical.h"
 #include "crypto/sha256.h"
 #include "tests/sim/simulation.h"
 
@@ -172,7 +171,7 @@ void Simulation::Transmit(uint32_t from, uint32_t to,
 void Simulation::OnPersistAction(uint32_t i, PersistAction persist) {
   Node& node = nodes_[i];
   const uint64_t delay_ms = rng_.Uniform(kSyncDelayMsMin, kSyncDelayMsMax);
-  const uint64_t synced_ms = node.store->Write(std::move(persist), now_ms_, delay_ms);
+  const uint64_t synced_ms = node.disk->Write(std::move(persist), now_ms_, delay_ms);
   Schedule(synced_ms, SyncEvent{i, node.incarnation});
 }
 
@@ -185,33 +184,63 @@ void Simulation::OnRequestPayload(uint32_t i, const RequestPayloadAction& reques
   Apply(i, node.core->OnPayloadReady(request.round, std::move(payload), now_ms_));
 }
 
+// The commit is durable: a CommitAction follows the OnPersisted of its PersistAction.
 void Simulation::OnCommitAction(uint32_t i, const CommitAction& commit) {
   HOTBFT_ASSERT(!commit.blocks.empty());
   Node& node = nodes_[i];
   for (const auto& block : commit.blocks) {
-    HOTBFT_ASSERT(block != nullptr);
-    std::optional<Violation> v;
-    if (node.honest) {
-      HOTBFT_ASSERT(i == node.validator);
-      v = agreement_->OnCommit(i, *block);
-      if (!v) v = validity_.OnCommit(i, *block);
-    }
-    if (v) return Fail(std::move(*v));
-    node.committed_height = block->header.height;
-    node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
-    node.txs_committed += block->payload->txs.size();
-    node.mempool.OnCommit(*block);
-    HOTBFT_ASSERT(block->header.height == node.committed.size() + 1);
-    exec_height_max_ = std::max(exec_height_max_, block->header.exec_height);
-    node.committed.push_back(block);
+    if (!RecordCommit(i, block)) return;
   }
   ScheduleExecution(i);
   if (node.honest) liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
-  MessageSummary top;
-  top.height = commit.blocks.back()->header.height;
-  top.block = commit.blocks.back()->id;
-  top.count = static_cast<uint32_t>(commit.blocks.size());
-  TraceEvent(TraceKind::kCommit, i, 0, top);
+  TraceCommit(i, *commit.blocks.back(), commit.blocks.size());
+}
+
+bool Simulation::RecordCommit(uint32_t i, const std::shared_ptr<const Block>& block) {
+  Node& node = nodes_[i];
+  HOTBFT_ASSERT(block != nullptr);
+  const Height height = block->header.height;
+  HOTBFT_ASSERT(height == node.committed_height + 1);
+  HOTBFT_ASSERT(node.disk->store().CommittedAt(height) == block->id);
+  std::optional<Violation> v;
+  if (node.honest) {
+    HOTBFT_ASSERT(i == node.validator);
+    v = agreement_->OnCommit(i, *block);
+    if (!v) v = validity_.OnCommit(i, *block);
+  }
+  if (v) {
+    Fail(std::move(*v));
+    return false;
+  }
+  node.committed_height = height;
+  node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
+  node.txs_committed += block->payload->txs.size();
+  node.mempool.OnCommit(*block);
+  exec_height_max_ = std::max(exec_height_max_, block->header.exec_height);
+  return true;
+}
+
+// An executor write syncs every PersistAction queued before it, a commit among them, and
+// a crash before that commit's sync event leaves the commit durable but never reported.
+void Simulation::RecordDurableCommits(uint32_t i) {
+  Node& node = nodes_[i];
+  const Height durable = node.disk->store().CommittedHeight();
+  HOTBFT_ASSERT(node.committed_height <= durable);
+  if (node.committed_height == durable) return;
+  const Height first = node.committed_height + 1;
+  for (Height h = first; h <= durable; ++h) {
+    if (!RecordCommit(i, CommittedBlock(i, h))) return;
+  }
+  if (node.honest) liveness_->OnCommitHeight(i, node.committed_height, now_ms_);
+  TraceCommit(i, *CommittedBlock(i, durable), durable - first + 1);
+}
+
+void Simulation::TraceCommit(uint32_t i, const Block& top, size_t count) {
+  MessageSummary summary;
+  summary.height = top.header.height;
+  summary.block = top.id;
+  summary.count = static_cast<uint32_t>(count);
+  TraceEvent(TraceKind::kCommit, i, 0, summary);
 }
 
 // A later deadline replaces an earlier one: older ticks carry a stale generation.
@@ -221,11 +250,13 @@ void Simulation::OnDeadline(uint32_t i, uint64_t at_ms) {
   Schedule(std::max(at_ms, now_ms_), TickEvent{i, node.deadline_generation});
 }
 
-// The application: executes the durable committed chain one block at a time, each after
-// a short delay; its state is durable once executed.
+// The executor runs the recorded commits one block at a time, each after a short delay;
+// the app and the store make each height durable as it completes.
 void Simulation::ScheduleExecution(uint32_t i) {
   Node& node = nodes_[i];
-  if (!node.up || node.executing || node.app_hashes.size() >= node.committed.size()) return;
+  if (!node.up || node.executing || node.executor->executed_height() >= node.committed_height) {
+    return;
+  }
   node.executing = true;
   Schedule(now_ms_ + rng_.Uniform(kExecDelayMsMin, kExecDelayMsMax),
            ExecuteEvent{i, node.incarnation});
@@ -235,29 +266,31 @@ void Simulation::OnExecute(const ExecuteEvent& event) {
   Node& node = nodes_[event.node];
   if (!node.up || event.incarnation != node.incarnation) return;  // lost in a crash
   node.executing = false;
-  const Height height = node.app_hashes.size() + 1;
-  HOTBFT_ASSERT(height <= node.committed.size());
-  const Block& block = *node.committed[height - 1];
-  HOTBFT_ASSERT(block.header.height == height);
-  // The kvstore's rule: H(previous app hash || H(this block's transactions)).
-  CanonicalWriter writes;
-  writes.U32(static_cast<uint32_t>(block.payload->txs.size()));
-  for (const Bytes& tx : block.payload->txs) writes.Var(tx);
-  Sha256Hasher h;
-  if (height > 1) h.Update(node.app_hashes.back());
-  h.Update(Sha256(writes.bytes()).view());
-  const Hash32 digest = h.Finish();
-  Bytes app_hash(digest.bytes.begin(), digest.bytes.end());
-  if (config_.test_diverge_app_at != 0 && event.node == 0 &&
-      height >= config_.test_diverge_app_at) {
-    app_hash[0] ^= 0xff;  // test-only: this application is not deterministic
+  const Height height = node.executor->executed_height() + 1;
+  HOTBFT_ASSERT(height <= node.committed_height);
+  auto executed = node.executor->Execute(*CommittedBlock(event.node, height));
+  if (!executed.ok()) {
+    return Fail(Violation{"execution", "instance " + std::to_string(event.node) +
+                                           " cannot execute: " + executed.status().ToString()});
   }
-  node.app_hashes.push_back(app_hash);
+  HOTBFT_ASSERT(executed->height == height);
   if (node.honest) {
-    if (auto v = app_hashes_.OnExecuted(node.validator, height, app_hash)) return Fail(*v);
+    if (auto v = app_hashes_.OnExecuted(node.validator, height, executed->app_hash)) {
+      return Fail(std::move(*v));
+    }
   }
-  Apply(event.node, node.core->OnExecuted(height, std::move(app_hash), now_ms_));
+  Apply(event.node, node.core->OnExecuted(height, std::move(executed->app_hash), now_ms_));
   ScheduleExecution(event.node);
+}
+
+std::shared_ptr<const Block> Simulation::CommittedBlock(uint32_t i, Height height) const {
+  const storage::MemStore& store = nodes_[i].disk->store();
+  const std::optional<Hash32> id = store.CommittedAt(height);
+  HOTBFT_ASSERT(id.has_value());
+  std::shared_ptr<const Block> block = store.GetBlock(*id);
+  HOTBFT_ASSERT(block != nullptr);  // the simulation never prunes
+  HOTBFT_ASSERT(block->header.height == height);
+  return block;
 }
 
 void Simulation::OnEvidenceAction(uint32_t i, const EvidenceAction& action) {
@@ -303,16 +336,23 @@ void Simulation::OnTick(const TickEvent& event) {
 void Simulation::OnSync(const SyncEvent& event) {
   Node& node = nodes_[event.node];
   if (!node.up || event.incarnation != node.incarnation) return;  // lost in a crash
-  const uint64_t token = node.store->SyncOldest();
-  // Durable safety data names every message signed so far, including a leader's vote to
-  // itself, which never crosses the network: the double-sign checker sees those here. (A
-  // message whose write a crash lost was never sent, and is not a signature anyone holds.)
-  if (const auto& d = node.store->safety()) {
-    if (d->last_vote) CheckSigned(event.node, Message{*d->last_vote});
-    if (d->last_proposal) CheckSigned(event.node, Message{*d->last_proposal});
-    if (d->last_timeout) CheckSigned(event.node, Message{*d->last_timeout});
+  auto synced = node.disk->Sync();
+  if (!synced.ok()) {
+    return Fail(
+        Violation{"store", "instance " + std::to_string(event.node) +
+                               " wrote a batch the store refuses: " + synced.status().ToString()});
   }
-  Apply(event.node, node.core->OnPersisted(token, now_ms_));
+  if (synced->safety) CheckDurableSafety(event.node, *synced->safety);
+  Apply(event.node, node.core->OnPersisted(synced->token, now_ms_));
+}
+
+// Durable safety data names every message signed so far, including a leader's vote to
+// itself, which never crosses the network: the double-sign checker sees those here. (A
+// message whose write a crash lost was never sent, and is not a signature anyone holds.)
+void Simulation::CheckDurableSafety(uint32_t i, const SafetyData& safety) {
+  if (safety.last_vote) CheckSigned(i, Message{*safety.last_vote});
+  if (safety.last_proposal) CheckSigned(i, Message{*safety.last_proposal});
+  if (safety.last_timeout) CheckSigned(i, Message{*safety.last_timeout});
 }
 
 void Simulation::TraceEvent(TraceKind kind, uint32_t from, uint32_t to,

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <set>
 
+#include "tests/sim/disk.h"
 #include "tests/sim/sweep.h"
 
 namespace hotbft::sim {
@@ -165,28 +166,80 @@ TEST(LivenessCheckerTest, FiresOnlyAfterAWindowWithoutProgressPastStability) {
   EXPECT_FALSE(checker.Check(5000, {false, true}));  // not running: not expected to commit
 }
 
-// ---- The store ----
+// ---- The disk ----
 
-TEST(SimStoreTest, ACrashKeepsExactlyWhatWasSynced) {
+PersistAction SafetyWrite(uint64_t token, Round last_voted_round) {
+  PersistAction write;
+  write.token = token;
+  write.safety = SafetyData{};
+  write.safety->last_voted_round = last_voted_round;
+  return write;
+}
+
+TEST(SimDiskTest, ACrashKeepsExactlyWhatWasSynced) {
   auto genesis = MakeGenesisBlock(kSimChainId, 0, 4);
-  SimStore store(genesis, MakeGenesisQC(*genesis));
-  PersistAction first;
-  first.token = 1;
-  first.safety = SafetyData{};
-  first.safety->last_voted_round = 3;
-  PersistAction second;
-  second.token = 2;
-  second.safety = SafetyData{};
-  second.safety->last_voted_round = 4;
-  EXPECT_EQ(store.Write(first, 10, 2), 12u);
-  EXPECT_EQ(store.Write(second, 10, 2), 14u);  // syncs after the first
-  EXPECT_EQ(store.SyncOldest(), 1u);
-  store.Crash();
-  RecoveryState r = store.Recover();
-  ASSERT_TRUE(r.safety);
-  EXPECT_EQ(r.safety->last_voted_round, 3u);
-  EXPECT_EQ(r.root->id, genesis->id);
-  EXPECT_EQ(store.pending(), 0u);
+  SimDisk disk(genesis, MakeGenesisQC(*genesis));
+  EXPECT_EQ(disk.Write(SafetyWrite(1, 3), 10, 2), 12u);
+  EXPECT_EQ(disk.Write(SafetyWrite(2, 4), 10, 2), 14u);  // syncs after the first
+  auto synced = disk.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.status().ToString();
+  EXPECT_EQ(synced->token, 1u);
+  EXPECT_EQ(synced->safety->last_voted_round, 3u);
+  EXPECT_TRUE(disk.Crash().empty());  // the second write was not durable
+  auto r = disk.store().Recover();
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->safety);
+  EXPECT_EQ(r->safety->last_voted_round, 3u);
+  EXPECT_EQ(r->root->id, genesis->id);
+  EXPECT_EQ(disk.queued(), 0u);
+  EXPECT_EQ(disk.Write(SafetyWrite(3, 5), 20, 1), 21u);  // idle after the crash
+}
+
+// The executor's store writes sync every queued write first; each token is still
+// reported once, in order, at its own sync time.
+TEST(SimDiskTest, WritesSyncedEarlyByTheStoreAreReportedOnceInOrder) {
+  auto genesis = MakeGenesisBlock(kSimChainId, 0, 4);
+  SimDisk disk(genesis, MakeGenesisQC(*genesis));
+  for (uint64_t token = 1; token <= 3; ++token) disk.Write(SafetyWrite(token, token + 10), 0, 1);
+  ASSERT_EQ(disk.Sync()->token, 1u);
+  ASSERT_TRUE(disk.store().Write(storage::WriteBatch{}).ok());  // syncs the other two
+  EXPECT_EQ(disk.store().unsynced(), 0u);
+  disk.Write(SafetyWrite(4, 14), 0, 1);
+  for (uint64_t token = 2; token <= 4; ++token) {
+    auto synced = disk.Sync();
+    ASSERT_TRUE(synced.ok()) << synced.status().ToString();
+    EXPECT_EQ(synced->token, token);
+    EXPECT_EQ(synced->safety->last_voted_round, token + 10);
+  }
+  EXPECT_EQ(disk.queued(), 0u);
+  EXPECT_EQ(disk.store().unsynced(), 0u);
+  EXPECT_EQ(disk.store().Recover()->safety->last_voted_round, 14u);
+}
+
+// A crash after a store write synced queued writes early keeps them, a commit among them,
+// and names their safety data: signatures on disk the core never heard were durable.
+TEST(SimDiskTest, ACrashKeepsWritesSyncedEarlyAndNamesTheirSafetyData) {
+  auto genesis = MakeGenesisBlock(kSimChainId, 0, 4);
+  SimDisk disk(genesis, MakeGenesisQC(*genesis));
+  auto block = MakeBlock(1, 0x01, genesis->id);
+  PersistAction commit = SafetyWrite(1, 7);
+  commit.blocks.push_back(block);
+  commit.root_qc = QC{};
+  commit.root_qc->vote_data.block_id = block->id;
+  commit.root_qc->vote_data.height = 1;
+  commit.root_qc->vote_data.round = 1;
+  commit.committed.push_back(block->id);
+  disk.Write(std::move(commit), 0, 5);
+  ASSERT_TRUE(disk.store().Write(storage::WriteBatch{}).ok());
+  disk.Write(SafetyWrite(2, 8), 0, 5);  // not durable
+  const std::vector<SafetyData> durable = disk.Crash();
+  ASSERT_EQ(durable.size(), 1u);
+  EXPECT_EQ(durable[0].last_voted_round, 7u);
+  EXPECT_EQ(disk.store().CommittedHeight(), 1u);
+  auto r = disk.store().Recover();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->root->id, block->id);
+  EXPECT_EQ(r->safety->last_voted_round, 7u);
 }
 
 // ---- Whole runs ----

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "crypto/sha256.h"
+#include "tests/sim/sim_app.h"
 
 namespace hotbft::sim {
 namespace {
@@ -78,6 +79,11 @@ void Simulation::Setup() {
     secrets_.push_back(secret.bytes());
   }
   validators_ = std::make_unique<ValidatorSet>(ValidatorSet::Create(keys).value());
+  executor_config_.chain_id = core_config_.chain_id;
+  for (const PublicKey& key : keys) {
+    executor_config_.validators.push_back(
+        app::ValidatorUpdate{Bytes(key.bytes.begin(), key.bytes.end()), 1});
+  }
   if (scenario_.twins) {
     election_ = std::make_unique<ScheduledElection>(n, scenario_.twins->leaders);
   } else {
@@ -104,7 +110,8 @@ void Simulation::Setup() {
     node.validator = i < n ? i : scenario_.byzantine[i - n];
     node.honest = !scenario_.IsByzantine(node.validator);
     instances_of_[node.validator].push_back(i);
-    node.store = std::make_unique<SimStore>(genesis_, genesis_qc_);
+    node.disk = std::make_unique<SimDisk>(genesis_, genesis_qc_);
+    node.app_disk = std::make_shared<app::KvMemBackend>();
   }
   for (size_t k = 0; k < scenario_.strategies.size(); ++k) {
     Node& node = nodes_[scenario_.byzantine[k]];
@@ -194,21 +201,22 @@ void Simulation::Dispatch(EventBody& body) {
   HOTBFT_ASSERT(false);
 }
 
-// A validator (re)starts from exactly what its store synced.
+// A validator (re)starts from exactly what its store and its app synced.
 void Simulation::StartNode(uint32_t i) {
   Node& node = nodes_[i];
   HOTBFT_ASSERT(!node.up);
   HOTBFT_ASSERT(node.core == nullptr);
-  RecoveryState recovery = node.store->Recover();
-  if (config_.test_forget_safety_on_restart) recovery.safety = std::nullopt;
-  // The application's durable state: what it executed (Info, in a node).
-  recovery.executed_height = node.app_hashes.size();
-  const size_t first = node.app_hashes.size() > kRecoveredAppHashesMax
-                           ? node.app_hashes.size() - kRecoveredAppHashesMax
-                           : 0;
-  for (size_t k = first; k < node.app_hashes.size(); ++k) {
-    recovery.app_hashes.emplace_back(k + 1, node.app_hashes[k]);
+  HOTBFT_ASSERT(node.disk->queued() == 0);
+  RecordDurableCommits(i);
+  if (violation_) return;
+  auto stored = node.disk->store().Recover();
+  if (!stored.ok()) {
+    return Fail(Violation{"store", "instance " + std::to_string(i) +
+                                       " cannot recover: " + stored.status().ToString()});
   }
+  RecoveryState recovery = std::move(stored).value();
+  if (config_.test_forget_safety_on_restart) recovery.safety = std::nullopt;
+  if (!RecoverExecution(i, recovery)) return;
   auto signer = MakeSigner(scenario_.scheme, SecretKey(secrets_[node.validator]),
                            std::make_unique<SeededRandom>(
                                SeededRandom::Derive(seed_, SignerStream(i, node.incarnation))));
@@ -227,7 +235,42 @@ void Simulation::StartNode(uint32_t i) {
                                      std::move(recovery));
   node.up = true;
   Apply(i, node.core->Start(now_ms_));
-  ScheduleExecution(i);  // committed blocks the application has not executed yet
+}
+
+// The app catches up with the store (a new app gets InitChain first); the core learns
+// what was executed, as a node learns it from Info and its store.
+bool Simulation::RecoverExecution(uint32_t i, RecoveryState& recovery) {
+  Node& node = nodes_[i];
+  HOTBFT_ASSERT(node.app == nullptr);
+  HOTBFT_ASSERT(node.executor == nullptr);
+  const Height diverge_at = i == 0 ? config_.test_diverge_app_at : 0;
+  node.app = OpenSimApp(node.app_disk, diverge_at);
+  storage::MemStore& store = node.disk->store();
+  node.executor = std::make_unique<node::Executor>(store, *node.app, executor_config_);
+  const Height executed_before = store.ExecutedHeight();
+  auto executed = node.executor->Recover();
+  if (!executed.ok()) {
+    Fail(Violation{"execution", "instance " + std::to_string(i) +
+                                    " cannot recover execution: " + executed.status().ToString()});
+    return false;
+  }
+  HOTBFT_ASSERT(*executed == store.ExecutedHeight());
+  HOTBFT_ASSERT(*executed == node.committed_height);  // Recover executes every commit
+  const Height first = *executed > kRecoveredAppHashesMax ? *executed - kRecoveredAppHashesMax : 0;
+  for (Height h = first + 1; h <= *executed; ++h) {
+    std::optional<Bytes> app_hash = store.AppHashAt(h);
+    HOTBFT_ASSERT(app_hash.has_value());
+    // Heights the executor ran just now have not met the checker yet.
+    if (node.honest && h > executed_before) {
+      if (auto v = app_hashes_.OnExecuted(node.validator, h, *app_hash)) {
+        Fail(std::move(*v));
+        return false;
+      }
+    }
+    recovery.app_hashes.emplace_back(h, std::move(app_hash).value());
+  }
+  recovery.executed_height = *executed;
+  return true;
 }
 
 void Simulation::HarvestCounters(Node& node) {
@@ -240,17 +283,21 @@ void Simulation::HarvestCounters(Node& node) {
   node.evidence_recorded += c.evidence_recorded;
 }
 
-// Everything in memory is gone; the store keeps what it synced.
+// Everything in memory is gone; the store and the app's backend keep what they synced.
 void Simulation::CrashNode(uint32_t i) {
   Node& node = nodes_[i];
   HOTBFT_ASSERT(node.up);
   HarvestCounters(node);
   node.core.reset();
+  node.executor.reset();
+  node.app.reset();  // with it, a block finalized but not committed
   node.up = false;
   node.executing = false;
   ++node.incarnation;
   ++node.deadline_generation;
-  node.store->Crash();
+  // Writes an executor write made durable before their sync event survive: their
+  // signatures are on the disk although the core never heard so.
+  for (const SafetyData& safety : node.disk->Crash()) CheckDurableSafety(i, safety);
   node.mempool.Crash();
   ++crashes_;
 }
@@ -281,7 +328,8 @@ void Simulation::OnFault(const Fault& fault) {
 // A client submits the next transaction to a random validator (sometimes to two).
 void Simulation::OnSubmit() {
   const uint32_t n = config_.validators;
-  const std::string tx = "tx-" + std::to_string(seed_) + "-" + std::to_string(next_tx_++);
+  const uint64_t key = rng_.Uniform(0, kClientKeys - 1);
+  const std::string tx = "k" + std::to_string(key) + "=v" + std::to_string(next_tx_++);
   validity_.OnSubmit(tx);
   const uint32_t first = static_cast<uint32_t>(rng_.Uniform(0, n - 1));
   std::vector<uint32_t> targets{first};

@@ -1,7 +1,22 @@
 // Simulation: one seeded run of N validators in one process. Each validator is a real
-// hotbft::Core with its own SafetyRules, SimStore and SimMempool; a virtual clock (ms) and
-// one SimRandom drive the links, the faults of the Scenario and the clients. Events are
-// ordered by (time, sequence number), so a seed replays identically.
+// hotbft::Core with its own SafetyRules, storage::MemStore and SimMempool, and a real
+// node::Executor running the committed blocks through the kvstore sample app (sim_app.h);
+// a virtual clock (ms) and one SimRandom drive the links, the faults of the Scenario and
+// the clients. Events are ordered by (time, sequence number), so a seed replays
+// identically.
+//
+// The disk (disk.h): a PersistAction syncs kSyncDelayMsMin..kSyncDelayMsMax after the
+// previous one's sync, in order, and the core hears OnPersisted(token) then, once per
+// token; the executor's writes sync everything queued before them, so a PersistAction may
+// be durable before its sync event. A crash loses what was not durable.
+//
+// Execution: after a CommitAction (which follows its PersistAction, so the store holds
+// the commit) the committed blocks execute one at a time, each kExecDelayMsMin..
+// kExecDelayMsMax after the previous one, through Executor::Execute; each app hash goes to
+// Core::OnExecuted. A (re)start recovers the core from MemStore::Recover, first letting
+// Executor::Recover execute what the store committed and the app did not (at once, in no
+// virtual time), and gives the core the executed height and the recent app hashes. The
+// app keeps its state in a KvMemBackend that survives crashes.
 //
 // Validators run as instances: one each, plus one more per twin (a Byzantine validator in
 // twins mode runs as two instances with one key). Links, partitions and traces are between
@@ -22,14 +37,17 @@
 #include <variant>
 #include <vector>
 
+#include "app/application.h"
+#include "app/kv_backend_mem.h"
 #include "consensus/core.h"
+#include "node/executor.h"
 #include "tests/sim/checkers.h"
+#include "tests/sim/disk.h"
 #include "tests/sim/mempool.h"
 #include "tests/sim/network.h"
 #include "tests/sim/scenario.h"
 #include "tests/sim/sim_config.h"
 #include "tests/sim/sim_random.h"
-#include "tests/sim/store.h"
 #include "tests/sim/trace.h"
 
 namespace hotbft::sim {
@@ -44,6 +62,12 @@ inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
 inline constexpr uint64_t kSubmitGapMsMin = 1;
 inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
+// A client's transaction is a kvstore write "k<key>=v<number>": the key drawn from
+// kClientKeys, the number counting the run's transactions (so each is unique).
+inline constexpr uint64_t kClientKeys = 64;
+// A write syncs kSyncDelayMsMin..kSyncDelayMsMax after the previous one.
+inline constexpr uint64_t kSyncDelayMsMin = 1;
+inline constexpr uint64_t kSyncDelayMsMax = 5;
 // The application executes one committed block in kExecDelayMsMin..kExecDelayMsMax.
 inline constexpr uint64_t kExecDelayMsMin = 1;
 inline constexpr uint64_t kExecDelayMsMax = 5;
@@ -142,9 +166,17 @@ class Simulation {
     bool up = false;
     uint32_t incarnation = 0;
     std::unique_ptr<Core> core;
-    std::unique_ptr<SimStore> store;
+    // The disk: the store, and the app's state. Both outlive crashes.
+    std::unique_ptr<SimDisk> disk;
+    std::shared_ptr<app::KvMemBackend> app_disk;
+    // One incarnation's app (over app_disk) and its executor; null while down.
+    std::unique_ptr<app::Application> app;
+    std::unique_ptr<node::Executor> executor;
+    bool executing = false;  // an ExecuteEvent is scheduled
     SimMempool mempool;
     uint64_t deadline_generation = 0;
+    // Commits this validator made durable and the simulation has recorded (CommitActions,
+    // and commits a crash found durable before their CommitAction).
     Height committed_height = 0;
     Hash32 commit_log_hash;
     uint64_t txs_committed = 0;
@@ -154,11 +186,6 @@ class Simulation {
     Round max_round = 0;
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
     uint64_t evidence_recorded = 0;
-    // The application, durable: each executed height's app hash is synced with it. It
-    // executes the durable committed chain (committed[h - 1] is height h) in order.
-    std::vector<std::shared_ptr<const Block>> committed;
-    std::vector<Bytes> app_hashes;  // app_hashes[h - 1]: after height h
-    bool executing = false;         // an ExecuteEvent is scheduled
   };
 
   // ---- simulation.cc: setup, the event loop, faults, results ----
@@ -167,6 +194,8 @@ class Simulation {
   void Schedule(uint64_t at_ms, EventBody body);
   void Dispatch(EventBody& body);
   void StartNode(uint32_t i);
+  // Executor::Recover, then the core's execution state; false after a violation.
+  bool RecoverExecution(uint32_t i, RecoveryState& recovery);
   void CrashNode(uint32_t i);
   void OnFault(const Fault& fault);
   void OnSubmit();
@@ -182,6 +211,13 @@ class Simulation {
   void OnPersistAction(uint32_t i, PersistAction persist);
   void OnRequestPayload(uint32_t i, const RequestPayloadAction& request);
   void OnCommitAction(uint32_t i, const CommitAction& commit);
+  // One durably committed block into the checkers and the bookkeeping; false after a
+  // violation. REQUIRES: block at height committed_height + 1.
+  bool RecordCommit(uint32_t i, const std::shared_ptr<const Block>& block);
+  // Commits the store holds that no CommitAction reported (made durable early by an
+  // executor write, then the validator crashed).
+  void RecordDurableCommits(uint32_t i);
+  void TraceCommit(uint32_t i, const Block& top, size_t count);
   void OnDeadline(uint32_t i, uint64_t at_ms);
   void OnEvidenceAction(uint32_t i, const EvidenceAction& action);
   void CheckSigned(uint32_t i, const Message& message);
@@ -199,6 +235,9 @@ class Simulation {
   void CheckStateBounds(uint32_t i);
   void OnTick(const TickEvent& event);
   void OnSync(const SyncEvent& event);
+  void CheckDurableSafety(uint32_t i, const SafetyData& safety);
+  // The block instance i's store holds committed at `height`. REQUIRES: it has one.
+  std::shared_ptr<const Block> CommittedBlock(uint32_t i, Height height) const;
   void TraceEvent(TraceKind kind, uint32_t from, uint32_t to, const MessageSummary& message,
                   uint64_t mask = 0);
 
@@ -208,6 +247,7 @@ class Simulation {
   Scenario scenario_;
   CoreConfig core_config_;
   std::vector<std::array<uint8_t, 32>> secrets_;
+  node::ExecutorConfig executor_config_;
   std::unique_ptr<ValidatorSet> validators_;
   std::unique_ptr<LeaderElection> election_;
   std::vector<std::vector<uint32_t>> instances_of_;  // per validator
