@@ -1,9 +1,14 @@
 // The hotbft validator node binary.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "node/home.h"
 #include "node/keygen.h"
+#include "node/logging.h"
+#include "node/validator_node.h"
 
 namespace {
 
@@ -65,6 +70,38 @@ int InitSafety(const std::string& home, bool confirmed) {
   return 0;
 }
 
+struct StartArgs {
+  std::string home;
+  std::string app;
+};
+
+// Runs the validator until SIGINT or SIGTERM.
+int Start(const StartArgs& args) {
+  auto config = hotbft::node::LoadConfig(hotbft::node::PathsOf(args.home).config);
+  if (!config.ok()) return Fail("start", config.status());
+  if (auto s = hotbft::node::ConfigureLogging(config->log_level, config->log_format); !s.ok()) {
+    return Fail("start", s);
+  }
+  // The signals are taken synchronously by this thread; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  hotbft::node::ValidatorNodeOptions options;
+  options.home = args.home;
+  options.app = args.app;
+  options.version = kVersion;
+  auto node = hotbft::node::ValidatorNode::Open(options);
+  if (!node.ok()) return Fail("start", node.status());
+  if (auto s = (*node)->Start(); !s.ok()) return Fail("start", s);
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+  (*node)->Stop();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,10 +153,18 @@ int main(int argc, char** argv) {
   safety_cmd->add_flag("--confirm", safety_confirmed,
                        "Confirm that this key has never signed on this chain");
 
+  StartArgs start;
+  CLI::App* start_cmd = app.add_subcommand("start", "Run the validator until SIGINT or SIGTERM");
+  start_cmd->add_option("--home", start.home, "The node's home directory")->required();
+  start_cmd->add_option("--app", start.app,
+                        "Override config.toml's app: kvstore, counter, noop, PATH.so, "
+                        "unix:PATH or tcp:HOST:PORT");
+
   CLI11_PARSE(app, argc, argv);
   if (keygen_cmd->parsed()) return Keygen(keygen);
   if (init_cmd->parsed()) return Init(init);
   if (testnet_cmd->parsed()) return Testnet(testnet);
   if (safety_cmd->parsed()) return InitSafety(safety_home, safety_confirmed);
+  if (start_cmd->parsed()) return Start(start);
   return 0;
 }
