@@ -120,6 +120,7 @@ Transport::Impl::~Impl() {
   pending_.clear();
   for (auto& s : slots_) s->connection.reset();
   redial_timers_.clear();
+  accept_timer_.reset();
   acceptor_.reset();
   io_.reset();
 }
@@ -135,6 +136,7 @@ Status Transport::Impl::Start(InboundHandler on_message) {
   }
   const tcp::endpoint endpoint(address, config_.listen_port);
   acceptor_ = std::make_unique<tcp::acceptor>(*io_);
+  accept_timer_ = std::make_unique<asio::steady_timer>(*io_);
   acceptor_->open(endpoint.protocol(), ec);
   if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_->bind(endpoint, ec);
@@ -172,6 +174,7 @@ void Transport::Impl::CloseAll() {
   stopping_ = true;
   boost::system::error_code ec;
   if (acceptor_) acceptor_->close(ec);
+  if (accept_timer_) accept_timer_->cancel();
   for (auto& t : redial_timers_) t->cancel();
   const auto pending = pending_;
   for (const auto& c : pending) c->Close(DisconnectReason::kStopped, Status::Ok());

@@ -52,6 +52,8 @@ struct PeerSlot {
 
 class Transport::Impl {
  public:
+  static constexpr uint32_t kAcceptRetryMs = 100;
+
   Impl(TransportConfig config, const ValidatorSet& validators, ValidatorIndex self,
        std::unique_ptr<Signer> signer, std::unique_ptr<RandomSource> rng);
   ~Impl();
@@ -105,6 +107,7 @@ class Transport::Impl {
   std::unique_ptr<asio::io_context> io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> accept_timer_;
   std::vector<std::unique_ptr<asio::steady_timer>> redial_timers_;  // by validator index
   std::thread thread_;
   uint16_t listen_port_ = 0;

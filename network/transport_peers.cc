@@ -148,8 +148,15 @@ void Transport::Impl::Accept() {
 void Transport::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
   if (stopping_ || ec == asio::error::operation_aborted) return;
   if (ec) {
-    spdlog::warn("network[{}]: accept: {}", self_, ec.message());
-  } else if (pending_.size() >= config_.pending_connections_max) {
+    // E.g. out of file descriptors: retry later rather than spin on the error.
+    spdlog::warn("network[{}]: accept: {}; retrying in {} ms", self_, ec.message(), kAcceptRetryMs);
+    accept_timer_->expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+    accept_timer_->async_wait([this](const boost::system::error_code& timer_ec) {
+      if (!timer_ec && !stopping_) Accept();
+    });
+    return;
+  }
+  if (pending_.size() >= config_.pending_connections_max) {
     ++disconnects_[static_cast<size_t>(DisconnectReason::kTooManyPending)];
     spdlog::warn("network[{}]: refusing a connection: {} still in the handshake", self_,
                  pending_.size());

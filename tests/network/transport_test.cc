@@ -166,6 +166,27 @@ TEST(TransportTest, BadMessagesAfterTheHandshakeDisconnectWhileOthersAreServed) 
   ExpectDelivery(c, 0, 1);
 }
 
+TEST(TransportTest, ConnectionsStillInTheHandshakeAreBounded) {
+  TransportConfig config = testing::TestConfig();
+  config.pending_connections_max = 2;
+  Cluster c(2, config);
+  c.StartNode(0);
+  RawPeer first(c.port(0));
+  RawPeer second(c.port(0));
+  ASSERT_TRUE(first.ReadMessage().has_value());  // both got their Hello: both are pending
+  ASSERT_TRUE(second.ReadMessage().has_value());
+  RawPeer third(c.port(0));
+  EXPECT_TRUE(third.WaitClosed());
+  EXPECT_TRUE(WaitFor(
+      [&] { return c.node(0).stats().disconnects_of(DisconnectReason::kTooManyPending) == 1; }));
+  // Once one of them leaves, a validator can connect again.
+  first.Close();
+  ASSERT_TRUE(WaitFor(
+      [&] { return c.node(0).stats().disconnects_of(DisconnectReason::kClosedByPeer) == 1; }));
+  RawPeer validator(c.port(0));
+  EXPECT_TRUE(validator.Authenticate(c.fx(), 1, c.fx().signer(1)));
+}
+
 TEST(TransportTest, PeerOnAnotherChainIsRefused) {
   Cluster c(2);
   c.StartNode(0);
