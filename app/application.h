@@ -105,8 +105,10 @@ struct FinalizeBlockRequest {
 
 struct FinalizeBlockResult {
   std::vector<TxResult> tx_results;  // one per request transaction, in order
+  // Block-level: the node records both with the height's results (node/executor.h). The
+  // validator updates are not applied: the validator set is fixed at genesis for now.
   std::vector<Event> events;
-  std::vector<ValidatorUpdate> validator_updates;  // recorded; the set is fixed for now
+  std::vector<ValidatorUpdate> validator_updates;
   bool operator==(const FinalizeBlockResult&) const = default;
 };
 

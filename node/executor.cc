@@ -2,6 +2,8 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/message_lite.h>
+#include <spdlog/spdlog.h>
 
 #include <string>
 #include <string_view>
@@ -23,6 +25,9 @@ namespace {
 constexpr size_t kStubLogBytesMax = 1'024;
 static_assert(kStubLogBytesMax <= app::kLogBytesMax);
 static_assert(kStubLogBytesMax < storage::kTxResultBytesMax);
+// A stored block result always has room for every validator update (each encodes to at
+// most 47 bytes) and the reason its events are left out.
+static_assert(app::kValidatorsMax * 64 + kStubLogBytesMax + 64 <= storage::kBlockResultBytesMax);
 
 std::string Num(uint64_t v) {
   return std::to_string(v);
@@ -51,7 +56,7 @@ app::TxResult DuplicateOf(const Origin& origin) {
                        {}};
 }
 
-std::string SerializeDeterministic(const wire::TxResult& message) {
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
   std::string out;
   {
     google::protobuf::io::StringOutputStream stream(&out);
@@ -61,6 +66,45 @@ std::string SerializeDeterministic(const wire::TxResult& message) {
     HOTBFT_ASSERT(serialized);  // proto3, every string checked by ToProto
   }
   return out;
+}
+
+void AddOmitted(std::string& omitted, std::string_view part, const Status& why) {
+  HOTBFT_ASSERT(!why.ok());
+  if (!omitted.empty()) omitted += "; ";
+  omitted += std::string(part) + " not stored: " + why.message();
+}
+
+// The block-level part of `result` the store keeps. Each part goes through the codec on
+// its own, so a malformed one does not take the other with it.
+wire::StoredBlockResult BlockResultMessage(const app::FinalizeBlockResult& result) {
+  wire::StoredBlockResult message;
+  std::string omitted;
+  wire::FinalizeBlockResponse part;
+  const Status updates =
+      app::ToProto(app::FinalizeBlockResult{{}, {}, result.validator_updates}, &part);
+  if (updates.ok()) {
+    message.mutable_outcome()->mutable_validator_updates()->Swap(part.mutable_validator_updates());
+  } else {
+    AddOmitted(omitted, "validator updates", updates);
+  }
+  const Status events = app::ToProto(app::FinalizeBlockResult{{}, result.events, {}}, &part);
+  if (events.ok()) {
+    message.mutable_outcome()->mutable_events()->Swap(part.mutable_events());
+  } else {
+    AddOmitted(omitted, "events", events);
+  }
+  message.set_omitted(app::CutText(omitted, kStubLogBytesMax));
+  const size_t bytes = message.ByteSizeLong();
+  if (bytes > storage::kBlockResultBytesMax) {
+    message.mutable_outcome()->clear_events();
+    AddOmitted(omitted, "events",
+               Status::ResourceExhausted("the block result's encoding has " + Num(bytes) +
+                                         " bytes; the store keeps at most " +
+                                         Num(storage::kBlockResultBytesMax)));
+    message.set_omitted(app::CutText(omitted, kStubLogBytesMax));
+  }
+  HOTBFT_ASSERT(message.ByteSizeLong() <= storage::kBlockResultBytesMax);
+  return message;
 }
 
 }  // namespace
@@ -101,6 +145,36 @@ Result<app::TxResult> DecodeStoredTxResult(ByteView bytes) {
                               result.status().message());
   }
   return result;
+}
+
+Bytes EncodeStoredBlockResult(const app::FinalizeBlockResult& result) {
+  if (result.events.empty() && result.validator_updates.empty()) return {};
+  const std::string bytes = SerializeDeterministic(BlockResultMessage(result));
+  HOTBFT_ASSERT(!bytes.empty());
+  HOTBFT_ASSERT(bytes.size() <= storage::kBlockResultBytesMax);
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+Result<BlockResult> DecodeStoredBlockResult(ByteView bytes) {
+  if (bytes.empty()) return BlockResult{};
+  wire::StoredBlockResult message;
+  if (bytes.size() > storage::kBlockResultBytesMax ||
+      !message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::Corruption("a stored block result of " + Num(bytes.size()) +
+                              " bytes does not parse");
+  }
+  if (message.outcome().tx_results_size() != 0) {
+    return Status::Corruption("a stored block result carries " +
+                              Num(static_cast<uint64_t>(message.outcome().tx_results_size())) +
+                              " transaction results");
+  }
+  auto outcome = app::FromProto(message.outcome());
+  if (!outcome.ok()) {
+    return Status::Corruption("a stored block result does not decode: " +
+                              outcome.status().message());
+  }
+  return BlockResult{std::move(outcome->events), std::move(outcome->validator_updates),
+                     message.omitted()};
 }
 
 Executor::Executor(storage::Store& store, app::Application& app, ExecutorConfig config)
@@ -274,16 +348,29 @@ Result<ExecutedBlock> Executor::Execute(const Block& block) {
   HOTBFT_RETURN_IF_ERROR(WriteAppHash(height, *app_hash));
 
   HOTBFT_ASSERT(attempt_ && attempt_->finalized);
-  const std::vector<app::TxResult>& from_app = attempt_->finalized->tx_results;
-  HOTBFT_ASSERT(from_app.size() == txs.to_app.size());
-  ExecutedBlock out{height, std::move(app_hash).value(), txs.hashes, {}};
+  app::FinalizeBlockResult& from_app = *attempt_->finalized;
+  HOTBFT_ASSERT(from_app.tx_results.size() == txs.to_app.size());
+  ExecutedBlock out;
+  out.height = height;
+  out.app_hash = std::move(app_hash).value();
+  out.tx_hashes = txs.hashes;
   out.tx_results.resize(txs.hashes.size());
   for (size_t i = 0; i < txs.duplicate.size(); ++i) {
     if (txs.duplicate[i]) out.tx_results[i] = *txs.duplicate[i];
   }
-  for (size_t k = 0; k < txs.to_app.size(); ++k) out.tx_results[txs.to_app[k]] = from_app[k];
+  for (size_t k = 0; k < txs.to_app.size(); ++k) {
+    out.tx_results[txs.to_app[k]] = std::move(from_app.tx_results[k]);
+  }
+  out.events = std::move(from_app.events);
+  out.validator_updates = std::move(from_app.validator_updates);
   attempt_.reset();
   executed_height_ = height;
+  if (!out.validator_updates.empty()) {
+    spdlog::info(
+        "height {}: the app returned {} validator updates; recorded, not applied: the validator "
+        "set is fixed at genesis",
+        height, out.validator_updates.size());
+  }
   return out;
 }
 
@@ -363,7 +450,8 @@ Status Executor::WriteResults(const BlockTxs& txs, Attempt& attempt) {
   HOTBFT_ASSERT(attempt.finalized.has_value());
   const std::vector<app::TxResult>& results = attempt.finalized->tx_results;
   HOTBFT_ASSERT(results.size() == txs.to_app.size());
-  storage::ExecutionRecord record{attempt.height, {}, {}};
+  storage::ExecutionRecord record;
+  record.height = attempt.height;
   record.txs.reserve(results.size());
   for (size_t k = 0; k < results.size(); ++k) {
     const uint32_t position = txs.to_app[k];
@@ -371,6 +459,8 @@ Status Executor::WriteResults(const BlockTxs& txs, Attempt& attempt) {
         txs.hashes[position],
         storage::TxRecord{attempt.height, position, EncodeStoredTxResult(results[k])});
   }
+  // With the transaction results, so that a crash after the app's Commit loses none of it.
+  record.block_result = EncodeStoredBlockResult(*attempt.finalized);
   storage::WriteBatch batch;
   batch.finalized = std::move(record);
   const Status status = store_.Write(batch);

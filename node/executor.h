@@ -9,7 +9,8 @@
 //   2. FinalizeBlock with the rest, in block order; the results are merged back into
 //      block order.
 //   3. The results are written ahead (WriteBatch::finalized, synced): the transaction
-//      records of h enter the index, the store's executed height stays h - 1.
+//      records of h enter the index and its block result (the block's events and
+//      validator updates) is stored; the store's executed height stays h - 1.
 //   4. Commit: the app makes the state durable and returns the app hash.
 //   5. The app hash is written (an ExecutionRecord with the hash alone): h is executed.
 //
@@ -70,14 +71,17 @@ struct ExecutorConfig {
   Bytes app_state;                               // the app's genesis state, opaque to the node
 };
 
-// One executed height. The block-level events and validator updates of FinalizeBlock are
-// not kept yet (the validator set is fixed), nor Commit's retain height (pruning is the
-// node's policy).
+// One executed height, with what FinalizeBlock returned for it. Commit's retain height
+// is not kept (pruning is the node's policy).
 struct ExecutedBlock {
   Height height = 0;
   Bytes app_hash;                         // after the height, as the app's Commit returned it
   std::vector<Hash32> tx_hashes;          // SHA-256 of each transaction, in block order
   std::vector<app::TxResult> tx_results;  // one per transaction, in block order
+  // The block-level outcome, as the app returned it (stored as the height's block result).
+  // Validator updates are recorded, not applied: the validator set is fixed at genesis.
+  std::vector<app::Event> events;
+  std::vector<app::ValidatorUpdate> validator_updates;
 };
 
 class Executor {
@@ -167,5 +171,24 @@ class Executor {
 // storage::kTxResultBytesMax, is stored as its code and a log saying why the rest is not.
 Bytes EncodeStoredTxResult(const app::TxResult& result);
 Result<app::TxResult> DecodeStoredTxResult(ByteView bytes);
+
+// A height's block result as stored (storage::ExecutionRecord::block_result).
+struct BlockResult {
+  std::vector<app::Event> events;
+  std::vector<app::ValidatorUpdate> validator_updates;
+  // Empty, or why events or validator updates the app returned are not stored.
+  std::string omitted;
+  bool operator==(const BlockResult&) const = default;
+};
+
+// The stored form of a height's block result: FinalizeBlock's events and validator
+// updates (not its transaction results) as a StoredBlockResult (proto/app.proto),
+// serialized deterministically; empty when the app returned neither. A part the codec
+// refuses (a linked-in app's malformed key or event), and events whose encoding would
+// exceed storage::kBlockResultBytesMax, are left out and `omitted` says why; validator
+// updates always fit.
+Bytes EncodeStoredBlockResult(const app::FinalizeBlockResult& result);
+// Empty bytes decode to an empty result; kCorruption if the bytes do not decode.
+Result<BlockResult> DecodeStoredBlockResult(ByteView bytes);
 
 }  // namespace hotbft::node

@@ -105,6 +105,7 @@ TEST_P(ExecutorCrashTest, RecoversToTheCleanRunWithoutExecutingAHeightTwice) {
     TestStore store(rocks.get());
     auto kv = OpenKv(dir.Sub("kv"));
     TestApp app(kv.get());
+    app.block_outcome = true;
     chain.Commit(store, 1);
     Executor executor(store, app, Config());
     ASSERT_EQ(MustRecover(executor), 1u);
@@ -116,15 +117,21 @@ TEST_P(ExecutorCrashTest, RecoversToTheCleanRunWithoutExecutingAHeightTwice) {
     EXPECT_EQ(rocks->ExecutedHeight(), 1u);
     const bool results_written = GetParam() != CrashPoint::kBeforeResultsWrite;
     EXPECT_EQ(rocks->GetTx(Sha256(Tx("c=3"))).has_value(), results_written);
+    EXPECT_EQ(rocks->BlockResultAt(2).has_value(), results_written);
   }  // the crash: the app forgets what it did not commit
 
   auto store = chain.OpenRocksStore(dir.Sub("db"));
   ASSERT_NE(store, nullptr);
   auto kv = OpenKv(dir.Sub("kv"));
   TestApp app(kv.get());
+  app.block_outcome = true;
   Executor executor(*store, app, Config());
   EXPECT_EQ(MustRecover(executor), chain.height());
   ExpectLikeCleanRun(*store, clean, chain.height());
+  // Every height's events and validator updates are recorded, height 2's included: after
+  // kBeforeAppHashWrite it is completed from the app without executing it again, from
+  // what was written ahead.
+  for (Height h = 1; h <= chain.height(); ++h) ExpectBlockOutcomeStored(*store, h);
   const std::vector<Height> executed_again = GetParam() == CrashPoint::kBeforeAppHashWrite
                                                  ? std::vector<Height>{3, 4, 5}
                                                  : std::vector<Height>{2, 3, 4, 5};

@@ -1,11 +1,17 @@
-// The executor on a chain it executes block by block: duplicates, results, app hashes and
-// the records in both stores.
+// The executor on a chain it executes block by block: duplicates, results, block results,
+// app hashes and the records in both stores.
 #include "node/executor.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
 
 #include "app/limits.h"
 #include "app/noop.h"
+#include "proto/app.pb.h"
 #include "tests/node/executor_test_util.h"
 
 namespace hotbft::node::testing {
@@ -97,11 +103,14 @@ TEST(ExecutorTest, DuplicatesReachTheAppOnce) {
   EXPECT_EQ(store->GetTx(Sha256(Tx("c=3")))->index, 0u);
 }
 
-// Every transaction of every executed height: its result and record, and the app hash.
+// Every transaction of every executed height: its result and record; the block's events
+// and validator updates, and their record; and the app hash.
 void ExpectRecordsLand(const TestChain& chain, storage::Store& store) {
   TempDir dir;
   auto kv = OpenKv(dir.Sub("kv"));
-  Executor executor(store, *kv, Config());
+  TestApp app(kv.get());
+  app.block_outcome = true;
+  Executor executor(store, app, Config());
   MustRecover(executor, 0);
   chain.Commit(store, chain.height());
   for (Height h = 1; h <= chain.height(); ++h) {
@@ -110,6 +119,9 @@ void ExpectRecordsLand(const TestChain& chain, storage::Store& store) {
     EXPECT_EQ(executed.height, h);
     EXPECT_EQ(store.ExecutedHeight(), h);
     EXPECT_EQ(store.AppHashAt(h), executed.app_hash);
+    EXPECT_EQ(executed.events, BlockOutcome(h).events);
+    EXPECT_EQ(executed.validator_updates, BlockOutcome(h).validator_updates);
+    ExpectBlockOutcomeStored(store, h);
     const auto& txs = chain.block(h).payload->txs;
     ASSERT_EQ(executed.tx_results.size(), txs.size());
     for (uint32_t i = 0; i < txs.size(); ++i) {
@@ -154,6 +166,99 @@ TEST(ExecutorTest, RecordsAndAppHashesLandInTheRocksStoreAndStayThere) {
   EXPECT_EQ(reopened->ExecutedHeight(), 5u);
   EXPECT_EQ(reopened->AppHashAt(5), app_hash);
   EXPECT_EQ(reopened->GetTx(Sha256(Tx("e=6")))->height, 5u);
+  for (Height h = 1; h <= 5; ++h) ExpectBlockOutcomeStored(*reopened, h);
+}
+
+// Each height whose app answer carries validator updates says so once, at info level.
+TEST(ExecutorTest, ValidatorUpdatesAreLoggedAsRecordedNotApplied) {
+  const TestChain chain = StandardChain();
+  auto store = chain.NewMemStore();
+  TempDir dir;
+  auto kv = OpenKv(dir.Sub("kv"));
+  TestApp app(kv.get());
+  app.block_outcome = true;
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  sink->set_pattern("[%l] %v");
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("executor-test", sink));
+  {
+    chain.Commit(*store, chain.height());
+    Executor executor(*store, app, Config());
+    MustRecover(executor, chain.height());
+  }
+  spdlog::set_default_logger(previous);
+  // Heights 2 and 4 are the even ones; height 4 has no block outcome at all.
+  const std::string expected =
+      "[info] height 2: the app returned 1 validator updates; recorded, not applied: the "
+      "validator set is fixed at genesis\n";
+  EXPECT_EQ(log.str(), expected);
+}
+
+TEST(ExecutorTest, StoredBlockResultsRoundTrip) {
+  app::FinalizeBlockResult result;
+  result.events = {{"block", {{"a", "1"}, {"b", "2"}}}, {"empty", {}}};
+  result.validator_updates = {{Bytes(32, 0x01), 10}, {Bytes(32, 0x02), 0}};
+  const Bytes encoded = EncodeStoredBlockResult(result);
+  EXPECT_EQ(encoded, EncodeStoredBlockResult(result));
+  auto decoded = DecodeStoredBlockResult(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, (BlockResult{result.events, result.validator_updates, ""}));
+
+  // Transaction results are stored on their own, not with the block.
+  app::FinalizeBlockResult with_txs = result;
+  with_txs.tx_results = {{0, {1}, "log", {}}};
+  EXPECT_EQ(EncodeStoredBlockResult(with_txs), encoded);
+
+  // Nothing block-level: nothing to store.
+  EXPECT_TRUE(EncodeStoredBlockResult(app::FinalizeBlockResult{}).empty());
+  auto empty = DecodeStoredBlockResult({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, BlockResult{});
+
+  const Bytes garbage = {0xFF, 0xFF, 0xFF};
+  EXPECT_EQ(DecodeStoredBlockResult(garbage).status().code(), Status::Code::kCorruption);
+  wire::StoredBlockResult carrying_txs;
+  carrying_txs.mutable_outcome()->add_tx_results()->set_code(1);
+  const std::string carrying_bytes = carrying_txs.SerializeAsString();
+  const Status carrying = DecodeStoredBlockResult(AsBytes(carrying_bytes)).status();
+  EXPECT_EQ(carrying.code(), Status::Code::kCorruption);
+  EXPECT_NE(carrying.message().find("1 transaction results"), std::string::npos)
+      << carrying.ToString();
+}
+
+// A part the store cannot hold is left out, saying why; the other part is kept.
+TEST(ExecutorTest, BlockResultPartsTheStoreCannotHoldAreLeftOut) {
+  const app::ValidatorUpdate update{Bytes(32, 0x07), 5};
+  const app::Event event{"block", {{"k", "v"}}};
+  auto stored = [](const app::FinalizeBlockResult& result) {
+    auto decoded = DecodeStoredBlockResult(EncodeStoredBlockResult(result));
+    EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+    return decoded.ok() ? std::move(decoded).value() : BlockResult{};
+  };
+
+  // A linked-in app's event type that is not UTF-8 (the codec would refuse it on a socket).
+  const BlockResult bad_event = stored({{}, {{std::string("\xFF", 1), {}}}, {update}});
+  EXPECT_TRUE(bad_event.events.empty());
+  EXPECT_EQ(bad_event.validator_updates, std::vector<app::ValidatorUpdate>{update});
+  EXPECT_NE(bad_event.omitted.find("events not stored"), std::string::npos) << bad_event.omitted;
+  EXPECT_NE(bad_event.omitted.find("UTF-8"), std::string::npos) << bad_event.omitted;
+
+  // A key of the wrong size.
+  const BlockResult bad_key = stored({{}, {event}, {{Bytes(3, 0x01), 1}}});
+  EXPECT_EQ(bad_key.events, std::vector<app::Event>{event});
+  EXPECT_TRUE(bad_key.validator_updates.empty());
+  EXPECT_NE(bad_key.omitted.find("validator updates not stored"), std::string::npos)
+      << bad_key.omitted;
+
+  // Events within the codec's bounds, too big for the store once encoded.
+  std::vector<app::Event> big(
+      70, app::Event{"big", {{"v", std::string(app::kEventTextBytesMax, 'x')}}});
+  const BlockResult too_big = stored({{}, big, {update}});
+  EXPECT_TRUE(too_big.events.empty());
+  EXPECT_EQ(too_big.validator_updates, std::vector<app::ValidatorUpdate>{update});
+  EXPECT_NE(too_big.omitted.find("events not stored"), std::string::npos) << too_big.omitted;
+  EXPECT_NE(too_big.omitted.find("bytes"), std::string::npos) << too_big.omitted;
 }
 
 TEST(ExecutorTest, StoredResultsRoundTrip) {

@@ -1,7 +1,7 @@
 // Shared pieces of the executor tests: a chain of real, signed blocks with chosen
 // transactions, committed into a store; an Application wrapper that records what reaches
-// the app and fails on demand; a Store wrapper whose writes fail on demand; and a clean
-// run of the chain to compare against.
+// the app, fails on demand and adds block-level events and validator updates; a Store
+// wrapper whose writes fail on demand; and a clean run of the chain to compare against.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -106,6 +106,37 @@ inline std::string ValueOf(app::Application& app, std::string_view key) {
   return Text(result->value);
 }
 
+// The block-level outcome TestApp adds to FinalizeBlock at `height` when asked to: an event
+// on every height but each fourth, and a validator update on even ones.
+inline app::FinalizeBlockResult BlockOutcome(Height height) {
+  app::FinalizeBlockResult outcome;
+  if (height % 4 == 0) return outcome;
+  const std::string parity = height % 2 == 0 ? "even" : "odd";
+  outcome.events.push_back(
+      app::Event{"block", {{"height", std::to_string(height)}, {"parity", parity}}});
+  if (height % 2 == 0) {
+    outcome.validator_updates.push_back(
+        app::ValidatorUpdate{Bytes(32, static_cast<uint8_t>(height)), height});
+  }
+  return outcome;
+}
+
+// The store holds BlockOutcome(height) as the block result of `height`, or none if it is
+// empty.
+inline void ExpectBlockOutcomeStored(const storage::Store& store, Height height) {
+  const app::FinalizeBlockResult outcome = BlockOutcome(height);
+  const std::optional<Bytes> stored = store.BlockResultAt(height);
+  if (outcome.events.empty() && outcome.validator_updates.empty()) {
+    EXPECT_FALSE(stored.has_value()) << "height " << height;
+    return;
+  }
+  ASSERT_TRUE(stored.has_value()) << "height " << height;
+  auto decoded = DecodeStoredBlockResult(*stored);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, (BlockResult{outcome.events, outcome.validator_updates, ""}))
+      << "height " << height;
+}
+
 // Forwards to an inner app (which may be swapped, as when an app process restarts),
 // records what reached it, and fails calls on demand.
 class TestApp final : public app::Application {
@@ -119,6 +150,7 @@ class TestApp final : public app::Application {
   size_t lose_commit_answer = 0;  // forwarded, and the answer replaced by an error
   size_t fail_info = 0;           // not forwarded
   size_t reserved_code = 0;       // forwarded, and the first result given a reserved code
+  bool block_outcome = false;     // FinalizeBlock answers carry BlockOutcome(height)
 
   // What reached the inner app: each FinalizeBlock request, each InitChain, each Commit.
   std::vector<app::FinalizeBlockRequest> finalized;
@@ -157,6 +189,11 @@ class TestApp final : public app::Application {
     if (result.ok()) finalized.push_back(request);
     if (result.ok() && !result->tx_results.empty() && Take(reserved_code)) {
       result->tx_results[0].code = app::kCodeDuplicate;
+    }
+    if (result.ok() && block_outcome) {
+      app::FinalizeBlockResult outcome = BlockOutcome(request.height);
+      result->events = std::move(outcome.events);
+      result->validator_updates = std::move(outcome.validator_updates);
     }
     return result;
   }
