@@ -20,6 +20,10 @@ PACKAGES=(
   # The protobuf runtime for the Python example app (app/examples/kvstore_app.py) and the
   # tests that run it against the socket transport.
   python3-protobuf
+  # clang and its runtime libraries (libFuzzer, the sanitizers) for the fuzz targets in
+  # tests/fuzz, which scripts/test.sh builds and runs: libFuzzer exists only for clang, and
+  # Debian 12 ships it for clang 14 in libclang-rt-14-dev.
+  clang libclang-rt-14-dev
 )
 
 missing=()
