@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
       "validator draws one per seed), 'all', or 'twins' (two instances per key)");
   app.add_option("--test-diverge-app", config.test_diverge_app_at,
                  "TEST ONLY: validator 0's application computes other app hashes from this height");
+  app.add_flag("--test-lose-txs", config.test_lose_admitted_txs,
+               "TEST ONLY: validator 0's mempool loses every transaction it admits");
   bool unsafe_rules = false;
   app.add_flag("--test-unsafe-rules", unsafe_rules,
                "TEST ONLY: every validator runs without the lock and the TC high-QC check");

@@ -179,8 +179,17 @@ void Simulation::OnPersistAction(uint32_t i, PersistAction persist) {
 // high QC the core builds on.
 void Simulation::OnRequestPayload(uint32_t i, const RequestPayloadAction& request) {
   Node& node = nodes_[i];
-  auto payload = node.mempool.BuildPayload(node.core->tree(), node.committed_height,
-                                           request.txs_max, request.bytes_max);
+  // Leaves out the transactions already on the path being extended (uncommitted, or
+  // committed but not yet recorded here).
+  mempool::HashSet on_path;
+  const BlockTree& tree = node.core->tree();
+  std::shared_ptr<const Block> block = tree.Get(tree.high_qc().vote_data.block_id);
+  while (block != nullptr && block->header.height > node.committed_height) {
+    for (const Bytes& tx : block->payload->txs) on_path.insert(Sha256(tx));
+    block = tree.Get(block->header.parent_id);
+  }
+  std::shared_ptr<const Payload> payload =
+      node.mempool->Reap(request.bytes_max, std::min(request.txs_max, kPayloadTxsMax), on_path);
   Apply(i, node.core->OnPayloadReady(request.round, std::move(payload), now_ms_));
 }
 
@@ -215,7 +224,14 @@ bool Simulation::RecordCommit(uint32_t i, const std::shared_ptr<const Block>& bl
   node.committed_height = height;
   node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
   node.txs_committed += block->payload->txs.size();
-  node.mempool.OnCommit(*block);
+  if (node.mempool) {
+    std::vector<Hash32> hashes;
+    for (const Bytes& tx : block->payload->txs) hashes.push_back(Sha256(tx));
+    node.mempool->Update(hashes);
+    // The recheck runs beside consensus in a node; here, at once.
+    while (node.mempool->Recheck(1'000) > 0) {
+    }
+  }
   exec_height_max_ = std::max(exec_height_max_, block->header.exec_height);
   return true;
 }
@@ -278,9 +294,25 @@ void Simulation::OnExecute(const ExecuteEvent& event) {
     if (auto v = app_hashes_.OnExecuted(node.validator, height, executed->app_hash)) {
       return Fail(std::move(*v));
     }
+    std::vector<uint32_t> codes;
+    for (const app::TxResult& r : executed->tx_results) codes.push_back(r.code);
+    if (!RecordExecutedTxs(event.node, height, executed->tx_hashes, codes)) return;
   }
   Apply(event.node, node.core->OnExecuted(height, std::move(executed->app_hash), now_ms_));
   ScheduleExecution(event.node);
+}
+
+bool Simulation::RecordExecutedTxs(uint32_t i, Height height, const std::vector<Hash32>& hashes,
+                                   const std::vector<uint32_t>& codes) {
+  HOTBFT_ASSERT(hashes.size() == codes.size());
+  for (size_t k = 0; k < hashes.size(); ++k) {
+    if (auto v =
+            exactly_once_->OnExecuted(nodes_[i].validator, hashes[k], height, codes[k], now_ms_)) {
+      Fail(std::move(*v));
+      return false;
+    }
+  }
+  return true;
 }
 
 std::shared_ptr<const Block> Simulation::CommittedBlock(uint32_t i, Height height) const {

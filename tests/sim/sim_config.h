@@ -84,6 +84,11 @@ struct SimConfig {
   // the app-hash checker and the core's halt on divergence must catch it.
   uint64_t test_diverge_app_at = 0;
 
+  // Validator 0's mempool loses every transaction a client hands it right after admitting
+  // it (and gossips none): the exactly-once checker must catch an admitted transaction
+  // that never takes effect.
+  bool test_lose_admitted_txs = false;
+
   // Set by UseUnsafeRules (for the replay command).
   bool test_unsafe_rules = false;
 

@@ -336,6 +336,31 @@ TEST(SimulationTest, ADivergingApplicationIsCaught) {
   EXPECT_NE(r.violation->message.find("height 10"), std::string::npos) << r.violation->message;
 }
 
+// Validator 0's mempool loses what clients hand it: the exactly-once checker catches a
+// transaction admitted by an honest validator that never takes effect.
+TEST(SimulationTest, ALostTransactionIsCaughtByTheExactlyOnceChecker) {
+  SimConfig config;
+  config.validators = 4;
+  config.duration_ms = 60'000;
+  config.test_lose_admitted_txs = true;
+  SeedResult r = Simulation(config, 3).Run();
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->checker, "exactly-once") << r.violation->message;
+  EXPECT_NE(r.violation->message.find("admitted by validator 0"), std::string::npos)
+      << r.violation->message;
+}
+
+// Without the test fault, the same run delivers every admitted transaction exactly once.
+TEST(SimulationTest, EveryAdmittedTransactionTakesEffectOnce) {
+  SimConfig config;
+  config.validators = 4;
+  config.duration_ms = 60'000;
+  SeedResult r = Simulation(config, 3).Run();
+  EXPECT_FALSE(r.violation) << r.violation->message;
+  EXPECT_GT(r.txs_admitted, 500u);
+  EXPECT_GE(r.txs_took_effect, 4 * (r.txs_admitted / 2));
+}
+
 TEST(SimulationTest, APartitionThatNeverHealsIsCaughtByTheLivenessChecker) {
   SimConfig config;
   config.validators = 4;

@@ -95,6 +95,10 @@ void Simulation::Setup() {
   agreement_.emplace(n, *genesis_);
   const uint64_t window_ms = (2 * uint64_t{n} + 2) * core_config_.RoundTimeoutMaxMs();
   liveness_.emplace(n, scenario_.gst_ms, window_ms);
+  // A transaction an honest validator admitted takes effect on its chain within two
+  // liveness windows after GST (it needs that validator, or a validator it gossiped to, to
+  // lead a round that commits).
+  exactly_once_.emplace(n, scenario_.gst_ms, 2 * window_ms);
   if (scenario_.down_for_good) liveness_->Exclude(*scenario_.down_for_good);
   for (uint32_t v : scenario_.byzantine) liveness_->Exclude(v);
   std::vector<bool> byzantine(n);
@@ -191,6 +195,7 @@ void Simulation::Dispatch(EventBody& body) {
   if (auto* e = std::get_if<StrategyTickEvent>(&body)) return OnStrategyTick(*e);
   if (auto* e = std::get_if<ExecuteEvent>(&body)) return OnExecute(*e);
   if (std::holds_alternative<SubmitEvent>(body)) return OnSubmit();
+  if (auto* g = std::get_if<GossipEvent>(&body)) return OnGossip(*g);
   if (std::holds_alternative<CheckEvent>(body)) {
     OnCheck();
     Schedule(now_ms_ + kLivenessCheckIntervalMs, CheckEvent{});
@@ -233,6 +238,11 @@ void Simulation::StartNode(uint32_t i) {
   node.core = std::make_unique<Core>(core_config_, node.validator, *validators_,
                                      VerifierFor(scenario_.scheme), *election_, std::move(rules),
                                      std::move(recovery));
+  mempool::MempoolConfig pool;
+  pool.txs_max = kMempoolTxsMax;
+  storage::MemStore* store = &node.disk->store();
+  node.mempool = std::make_unique<mempool::Mempool>(
+      pool, *node.app, [store](const Hash32& h) { return store->GetTx(h).has_value(); });
   node.up = true;
   Apply(i, node.core->Start(now_ms_));
 }
@@ -266,6 +276,23 @@ bool Simulation::RecoverExecution(uint32_t i, RecoveryState& recovery) {
         Fail(std::move(*v));
         return false;
       }
+      // What each transaction did, from the store's index: a position the index does not
+      // name for its hash was a duplicate.
+      const std::shared_ptr<const Block> block = CommittedBlock(i, h);
+      std::vector<Hash32> hashes;
+      std::vector<uint32_t> codes;
+      for (uint32_t k = 0; k < block->payload->txs.size(); ++k) {
+        hashes.push_back(Sha256(block->payload->txs[k]));
+        const std::optional<storage::TxRecord> record = store.GetTx(hashes.back());
+        uint32_t code = app::kCodeDuplicate;
+        if (record && record->height == h && record->index == k) {
+          auto result = node::DecodeStoredTxResult(record->result);
+          HOTBFT_ASSERT(result.ok());
+          code = result->code;
+        }
+        codes.push_back(code);
+      }
+      if (!RecordExecutedTxs(i, h, hashes, codes)) return false;
     }
     recovery.app_hashes.emplace_back(h, std::move(app_hash).value());
   }
@@ -298,7 +325,8 @@ void Simulation::CrashNode(uint32_t i) {
   // Writes an executor write made durable before their sync event survive: their
   // signatures are on the disk although the core never heard so.
   for (const SafetyData& safety : node.disk->Crash()) CheckDurableSafety(i, safety);
-  node.mempool.Crash();
+  node.mempool.reset();  // pending transactions live in memory
+  if (node.honest) exactly_once_->OnCrash(node.validator);
   ++crashes_;
 }
 
@@ -342,10 +370,45 @@ void Simulation::OnSubmit() {
     const uint32_t i = instances[rng_.Uniform(0, instances.size() - 1)];
     Node& node = nodes_[i];
     if (!node.up) continue;  // the client's request is lost
-    if (node.mempool.Submit(tx)) Apply(i, node.core->OnTxsAvailable(now_ms_));
+    const mempool::AddResult added =
+        node.mempool->Add(Bytes(tx.begin(), tx.end()), mempool::Sender::Client(0));
+    if (node.honest && (added.ok() || added.outcome == mempool::AddOutcome::kInPool)) {
+      exactly_once_->OnAdmitted(node.validator, added.hash, now_ms_);
+    }
+    if (config_.test_lose_admitted_txs && i == 0) {
+      node.mempool->TakeGossip();
+      node.mempool->Update({added.hash});  // gone, as if committed
+    }
+    GossipFrom(i);
+    AfterAdmission(i);
     if (violation_) return;
   }
   Schedule(now_ms_ + rng_.Uniform(kSubmitGapMsMin, kSubmitGapMsMax), SubmitEvent{});
+}
+
+void Simulation::GossipFrom(uint32_t i) {
+  for (const mempool::GossipTx& g : nodes_[i].mempool->TakeGossip()) {
+    for (uint32_t v = 0; v < config_.validators; ++v) {
+      if (v == nodes_[i].validator) continue;
+      for (uint32_t j : instances_of_[v]) {
+        const LinkOutcome outcome = network_.Send(i, j, now_ms_);
+        if (outcome.fate != LinkFate::kDelivered) continue;
+        Schedule(outcome.arrival_ms[0], GossipEvent{i, j, g.tx});
+      }
+    }
+  }
+}
+
+void Simulation::OnGossip(const GossipEvent& event) {
+  Node& node = nodes_[event.to];
+  if (!node.up) return;
+  node.mempool->Add(*event.tx, mempool::Sender::Peer(nodes_[event.from].validator));
+  AfterAdmission(event.to);
+}
+
+void Simulation::AfterAdmission(uint32_t i) {
+  Node& node = nodes_[i];
+  if (node.mempool->TakeBecameNonEmpty()) Apply(i, node.core->OnTxsAvailable(now_ms_));
 }
 
 void Simulation::OnCheck() {
@@ -356,7 +419,8 @@ void Simulation::OnCheck() {
   // Per validator: the honest ones are instances 0..n-1.
   std::vector<bool> running(config_.validators);
   for (uint32_t v = 0; v < config_.validators; ++v) running[v] = nodes_[v].up;
-  if (auto v = liveness_->Check(now_ms_, running)) Fail(std::move(*v));
+  if (auto v = liveness_->Check(now_ms_, running)) return Fail(std::move(*v));
+  if (auto v = exactly_once_->Check(now_ms_)) Fail(std::move(*v));
 }
 
 void Simulation::CheckStateBounds(uint32_t i) {
@@ -396,6 +460,9 @@ SeedResult Simulation::Result() {
       r.committed_min = std::min(r.committed_min, node.committed_height);
   }
   r.evidence_required = evidence_required_;
+  r.txs_admitted = exactly_once_->admitted();
+  r.txs_took_effect = exactly_once_->took_effect();
+  r.txs_duplicates = exactly_once_->duplicates();
   r.exec_height_max = exec_height_max_;
   r.liveness_checked = scenario_.liveness_checked;
   r.byzantine = scenario_.byzantine;

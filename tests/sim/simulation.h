@@ -1,5 +1,5 @@
 // Simulation: one seeded run of N validators in one process. Each validator is a real
-// hotbft::Core with its own SafetyRules, storage::MemStore and SimMempool, and a real
+// hotbft::Core with its own SafetyRules, storage::MemStore and mempool::Mempool, and a real
 // node::Executor running the committed blocks through the kvstore sample app (sim_app.h);
 // a virtual clock (ms) and one SimRandom drive the links, the faults of the Scenario and
 // the clients. Events are ordered by (time, sequence number), so a seed replays
@@ -23,6 +23,13 @@
 // instances; a message to a validator goes to each of its instances. A Byzantine instance
 // with a strategy passes its core's traffic through the strategy (tests/byzantine).
 //
+// Mempool: clients submit to random validators through the real mempool (CheckTx by the
+// kvstore app); a transaction a client handed to a validator is gossiped to every other
+// validator once, over the simulated links; leaders reap payloads leaving out what is on
+// the path they extend; commits remove transactions and the rest are rechecked at once. A
+// crash loses the pool. The exactly-once checker (exactly_once.h) watches every honest
+// validator's executions.
+//
 // Every run carries the checkers (checkers.h) on its honest validators; the run stops at
 // the first violation and the result holds it with a trace of the last events.
 //
@@ -40,10 +47,11 @@
 #include "app/application.h"
 #include "app/kv_backend_mem.h"
 #include "consensus/core.h"
+#include "mempool/mempool.h"
 #include "node/executor.h"
 #include "tests/sim/checkers.h"
 #include "tests/sim/disk.h"
-#include "tests/sim/mempool.h"
+#include "tests/sim/exactly_once.h"
 #include "tests/sim/network.h"
 #include "tests/sim/scenario.h"
 #include "tests/sim/sim_config.h"
@@ -59,6 +67,10 @@ inline constexpr uint64_t kEventsPerRunMax = 50'000'000;
 inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
 // Clients: one submission every kSubmitGapMsMin..kSubmitGapMsMax; a share of transactions
 // goes to a second validator too (a mempool must not let it commit twice).
+// Transactions per payload, at most (also bounded by the core's request).
+inline constexpr uint32_t kPayloadTxsMax = 64;
+// Each validator's mempool holds at most this many transactions.
+inline constexpr size_t kMempoolTxsMax = 100'000;
 inline constexpr uint64_t kSubmitGapMsMin = 1;
 inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
@@ -99,7 +111,12 @@ struct SeedResult {
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
   uint64_t evidence_recorded = 0;
   uint64_t evidence_required = 0;  // equivocations that reached an honest validator
-  Height exec_height_max = 0;      // the highest exec_height in a committed header
+  // Exactly-once: client transactions honest validators admitted, took effect on honest
+  // chains (counted per validator), and executed there as duplicates.
+  uint64_t txs_admitted = 0;
+  uint64_t txs_took_effect = 0;
+  uint64_t txs_duplicates = 0;
+  Height exec_height_max = 0;  // the highest exec_height in a committed header
   bool liveness_checked = true;
   std::vector<uint32_t> byzantine;
   std::vector<byzantine::StrategyKind> strategies;
@@ -149,8 +166,15 @@ class Simulation {
   struct SubmitEvent {};
   struct CheckEvent {};
   struct GstEvent {};
-  using EventBody = std::variant<DeliverEvent, TickEvent, SyncEvent, StrategyTickEvent,
-                                 ExecuteEvent, SubmitEvent, CheckEvent, GstEvent, Fault>;
+  // A transaction gossiped by instance `from` (a client's, admitted there) reaching `to`.
+  struct GossipEvent {
+    uint32_t from = 0;  // instances
+    uint32_t to = 0;
+    std::shared_ptr<const Bytes> tx;
+  };
+  using EventBody =
+      std::variant<DeliverEvent, TickEvent, SyncEvent, StrategyTickEvent, ExecuteEvent, SubmitEvent,
+                   CheckEvent, GstEvent, Fault, GossipEvent>;
   struct Event {
     uint64_t at_ms = 0;
     uint64_t seq = 0;
@@ -173,7 +197,8 @@ class Simulation {
     std::unique_ptr<app::Application> app;
     std::unique_ptr<node::Executor> executor;
     bool executing = false;  // an ExecuteEvent is scheduled
-    SimMempool mempool;
+    // The real mempool over this incarnation's app; in memory, so a crash loses it.
+    std::unique_ptr<mempool::Mempool> mempool;
     uint64_t deadline_generation = 0;
     // Commits this validator made durable and the simulation has recorded (CommitActions,
     // and commits a crash found durable before their CommitAction).
@@ -199,6 +224,15 @@ class Simulation {
   void CrashNode(uint32_t i);
   void OnFault(const Fault& fault);
   void OnSubmit();
+  // Gossip of a client's transaction admitted by instance i to every other validator.
+  void GossipFrom(uint32_t i);
+  void OnGossip(const GossipEvent& event);
+  // Tells the core when its mempool went from empty to non-empty.
+  void AfterAdmission(uint32_t i);
+  // Every transaction of an executed height into the exactly-once checker; false after a
+  // violation.
+  bool RecordExecutedTxs(uint32_t i, Height height, const std::vector<Hash32>& hashes,
+                         const std::vector<uint32_t>& codes);
   void OnCheck();
   void Fail(Violation violation);
   void HarvestCounters(Node& node);
@@ -269,6 +303,7 @@ class Simulation {
   std::optional<AgreementChecker> agreement_;
   DoubleSignChecker double_sign_;
   ValidityChecker validity_;
+  std::optional<ExactlyOnceChecker> exactly_once_;
   std::optional<LivenessChecker> liveness_;
   std::optional<EvidenceChecker> evidence_;
   AppHashChecker app_hashes_;

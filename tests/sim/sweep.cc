@@ -53,6 +53,9 @@ void Accumulate(SweepSummary& sum, const SeedResult& r) {
   for (size_t k = 0; k < r.dropped.size(); ++k) sum.dropped[k] += r.dropped[k];
   sum.evidence_recorded += r.evidence_recorded;
   sum.evidence_required += r.evidence_required;
+  sum.txs_admitted += r.txs_admitted;
+  sum.txs_took_effect += r.txs_took_effect;
+  sum.txs_duplicates += r.txs_duplicates;
   if (r.liveness_checked) ++sum.liveness_checked_seeds;
   if (!r.byzantine.empty()) ++sum.byzantine_seeds;
 }
@@ -125,7 +128,8 @@ std::string FormatSummary(const SweepSummary& s) {
     << " rounds=" << s.rounds << " liveness_checked=" << s.liveness_checked_seeds
     << " byzantine_seeds=" << s.byzantine_seeds << " dropped=" << FormatDropped(s.dropped)
     << " evidence=" << s.evidence_recorded << " evidence_required=" << s.evidence_required
-    << " virtual=" << static_cast<double>(s.virtual_ms) / 1000.0
+    << " txs(admitted/took_effect/duplicates)=" << s.txs_admitted << "/" << s.txs_took_effect << "/"
+    << s.txs_duplicates << " virtual=" << static_cast<double>(s.virtual_ms) / 1000.0
     << "s wall=" << std::setprecision(2) << s.wall_s << "s (" << static_cast<double>(s.seeds) / wall
     << " seeds/s, " << std::setprecision(0) << static_cast<double>(s.rounds) / wall << " rounds/s)";
   return o.str();
