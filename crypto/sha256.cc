@@ -4,10 +4,23 @@
 
 namespace hotbft {
 
+namespace {
+
+// SHA-256 fetched from the default provider once: with OpenSSL 3, handing EVP_sha256() to
+// a digest call fetches the implementation again on every call, which costs more than
+// hashing a short message.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  HOTBFT_ASSERT(md != nullptr);
+  return md;
+}
+
+}  // namespace
+
 Hash32 Sha256(ByteView data) {
   Hash32 out;
   unsigned int len = 0;
-  int rc = EVP_Digest(data.data(), data.size(), out.bytes.data(), &len, EVP_sha256(), nullptr);
+  int rc = EVP_Digest(data.data(), data.size(), out.bytes.data(), &len, Sha256Md(), nullptr);
   HOTBFT_ASSERT(rc == 1);
   HOTBFT_ASSERT(len == Hash32::kSize);
   return out;
@@ -20,7 +33,7 @@ struct Sha256Hasher::State {
 Sha256Hasher::Sha256Hasher() : state_(std::make_unique<State>()) {
   state_->ctx = EVP_MD_CTX_new();
   HOTBFT_ASSERT(state_->ctx != nullptr);
-  HOTBFT_ASSERT(EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) == 1);
+  HOTBFT_ASSERT(EVP_DigestInit_ex(state_->ctx, Sha256Md(), nullptr) == 1);
 }
 
 Sha256Hasher::~Sha256Hasher() {
@@ -36,7 +49,7 @@ Hash32 Sha256Hasher::Finish() {
   unsigned int len = 0;
   HOTBFT_ASSERT(EVP_DigestFinal_ex(state_->ctx, out.bytes.data(), &len) == 1);
   HOTBFT_ASSERT(len == Hash32::kSize);
-  HOTBFT_ASSERT(EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) == 1);
+  HOTBFT_ASSERT(EVP_DigestInit_ex(state_->ctx, Sha256Md(), nullptr) == 1);
   return out;
 }
 
