@@ -302,11 +302,11 @@ void Connection::OnAdmitted(uint64_t request_id, size_t expected,
     if (r.outcome == mempool::AddOutcome::kCommitted && watched_.count(r.hash)) {
       const Height executed_height = port_.backend().ExecutedHeight();  // before the record
       const auto record = port_.backend().Tx(r.hash);
-      if (record && record->height <= executed_height) {
-        auto result = DecodeStoredTxResult(record->result);
-        const uint32_t code = result.ok() ? result->code : app::kCodeOk;
-        executed.push_back({r.hash, record->height, record->index, code});
-      }
+      // A result that does not decode is not reported: the watch runs to its expiry.
+      auto result = record && record->height <= executed_height
+                        ? DecodeStoredTxResult(record->result)
+                        : Result<app::TxResult>(Status::NotFound("not executed yet"));
+      if (result.ok()) executed.push_back({r.hash, record->height, record->index, result->code});
     }
     wire::TxAdmission* a = out->add_results();
     a->set_outcome(ToWire(r.outcome));
