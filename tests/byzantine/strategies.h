@@ -28,6 +28,11 @@ static_assert(kSpamNearRoundsMax < CoreConfig{}.rounds_ahead_max,
               "near spam timeouts must stay inside the receivers' window");
 static_assert(CoreConfig{}.rounds_ahead_max + kSpamJustBeyondSpread < kSpamHugeRoundMax);
 
+// replay-txs: transactions remembered from blocks seen, and how many old ones and how many
+// repeats of its own batch each proposal gets.
+inline constexpr size_t kReplayTxsRemembered = 1024;
+inline constexpr size_t kReplayTxsPerProposal = 8;
+
 // forge-qc: how far ahead of the proposal's round a fabricated "far ahead" QC claims to be.
 inline constexpr Round kForgedFarAheadRounds = Round{1} << 20;
 
@@ -40,5 +45,6 @@ std::unique_ptr<Strategy> MakeForgeCert();
 std::unique_ptr<Strategy> MakeReplayOld();
 std::unique_ptr<Strategy> MakeTimeoutSpam();
 std::unique_ptr<Strategy> MakeForkFromOldQC();
+std::unique_ptr<Strategy> MakeReplayTxs();
 
 }  // namespace hotbft::byzantine

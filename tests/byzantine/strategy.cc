@@ -12,7 +12,7 @@ constexpr size_t kStrategyCount = static_cast<size_t>(StrategyKind::kCount);
 // Indexed by StrategyKind.
 constexpr std::array<std::string_view, kStrategyCount> kNames = {
     "silent",   "equivocate", "double-vote",  "withhold-votes",   "invalid-signatures",
-    "forge-qc", "replay-old", "timeout-spam", "fork-from-old-qc",
+    "forge-qc", "replay-old", "timeout-spam", "fork-from-old-qc", "replay-txs",
 };
 
 }  // namespace
@@ -61,6 +61,7 @@ std::unique_ptr<Strategy> MakeStrategy(StrategyKind kind) {
     case StrategyKind::kReplayOld: strategy = MakeReplayOld(); break;
     case StrategyKind::kTimeoutSpam: strategy = MakeTimeoutSpam(); break;
     case StrategyKind::kForkFromOldQC: strategy = MakeForkFromOldQC(); break;
+    case StrategyKind::kReplayTxs: strategy = MakeReplayTxs(); break;
     case StrategyKind::kCount: break;
   }
   HOTBFT_ASSERT(strategy != nullptr);

@@ -37,11 +37,12 @@ enum class StrategyKind : uint8_t {
   kReplayOld,          // re-sends old messages, its own and others'
   kTimeoutSpam,        // signed timeouts for rounds far ahead
   kForkFromOldQC,      // as leader, proposes on an old QC instead of its high QC
+  kReplayTxs,          // as leader, puts transactions already in blocks into its proposals
   kCount,
 };
 
 // The strategy's name on command lines: silent, equivocate, double-vote, withhold-votes,
-// invalid-signatures, forge-qc, replay-old, timeout-spam, fork-from-old-qc.
+// invalid-signatures, forge-qc, replay-old, timeout-spam, fork-from-old-qc, replay-txs.
 std::string_view StrategyName(StrategyKind kind);
 std::optional<StrategyKind> ParseStrategy(std::string_view name);
 // Every strategy, in enum order.

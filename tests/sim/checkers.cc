@@ -118,7 +118,8 @@ std::optional<Violation> DoubleSignChecker::OnProposal(uint32_t sender, const Pr
 
 // ---- Validity ----
 
-ValidityChecker::ValidityChecker(uint32_t validators) : committed_(validators) {
+ValidityChecker::ValidityChecker(uint32_t validators, std::vector<bool> byzantine)
+    : byzantine_(std::move(byzantine)), committed_(validators) {
   HOTBFT_ASSERT(validators > 0);
 }
 
@@ -129,6 +130,8 @@ void ValidityChecker::OnSubmit(const std::string& tx) {
 std::optional<Violation> ValidityChecker::OnCommit(uint32_t validator, const Block& block) {
   HOTBFT_ASSERT(validator < committed_.size());
   HOTBFT_ASSERT(block.payload != nullptr);
+  const uint32_t proposer = block.header.proposer;
+  const bool may_repeat = proposer < byzantine_.size() && byzantine_[proposer];
   for (const Bytes& raw : block.payload->txs) {
     std::string tx = TxString(raw);
     if (!submitted_.count(tx)) {
@@ -139,11 +142,11 @@ std::optional<Violation> ValidityChecker::OnCommit(uint32_t validator, const Blo
       return Violation{"validity", s.str()};
     }
     auto [it, inserted] = committed_[validator].emplace(tx, block.header.height);
-    if (!inserted) {
+    if (!inserted && !may_repeat) {
       std::ostringstream s;
       s << "validator " << validator << " committed transaction \"" << tx << "\" twice: at height "
         << it->second << " and again in block " << ShortId(block.id) << " at height "
-        << block.header.height;
+        << block.header.height << ", proposed by honest validator " << proposer;
       return Violation{"validity", s.str()};
     }
   }

@@ -73,15 +73,20 @@ class DoubleSignChecker {
   std::vector<std::map<Round, RoundSigned>> signed_;
 };
 
-// Validity: every committed transaction was submitted by a client, and no transaction
-// commits twice on one validator's chain.
+// Validity: every committed transaction was submitted by a client, and no block that an
+// honest validator proposed repeats a transaction already on its chain (honest proposers
+// leave out what is committed or in the ancestors they extend). A Byzantine proposer may
+// repeat transactions; that they take no effect twice is the exactly-once checker's job.
 class ValidityChecker {
  public:
-  explicit ValidityChecker(uint32_t validators);
+  // `byzantine[v]` marks the validators whose proposals may repeat transactions; shorter
+  // than the set (or empty) means the rest are honest.
+  explicit ValidityChecker(uint32_t validators, std::vector<bool> byzantine = {});
   void OnSubmit(const std::string& tx);
   std::optional<Violation> OnCommit(uint32_t validator, const Block& block);
 
  private:
+  std::vector<bool> byzantine_;
   std::unordered_set<std::string> submitted_;
   std::vector<std::unordered_map<std::string, Height>> committed_;  // tx -> height
 };

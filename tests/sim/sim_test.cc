@@ -120,6 +120,23 @@ TEST(ValidityCheckerTest, FiresOnATransactionCommittedTwiceOnOneChain) {
   EXPECT_NE(v->message.find("twice"), std::string::npos) << v->message;
 }
 
+TEST(ValidityCheckerTest, LetsAByzantineProposerRepeatATransaction) {
+  // Validator 3 is Byzantine: its block repeating tx-a is left to the exactly-once checker,
+  // while the same repeat from honest validator 0 is a violation.
+  ValidityChecker checker(4, {false, false, false, true});
+  checker.OnSubmit("tx-a");
+  EXPECT_FALSE(checker.OnCommit(0, *MakeBlock(1, 0x01, IdOf(0), {"tx-a"})));
+  auto replayed = MakeBlock(2, 0x02, IdOf(1), {"tx-a"});
+  auto edited = std::make_shared<Block>(*replayed);
+  edited->header.proposer = 3;
+  EXPECT_FALSE(checker.OnCommit(0, *edited));
+  auto honest = std::make_shared<Block>(*replayed);
+  honest->header.proposer = 0;
+  auto v = checker.OnCommit(0, *honest);
+  ASSERT_TRUE(v);
+  EXPECT_NE(v->message.find("honest validator 0"), std::string::npos) << v->message;
+}
+
 TEST(DoubleSignCheckerTest, FiresOnTwoDifferentVotesInOneRound) {
   DoubleSignChecker checker(4);
   EXPECT_FALSE(checker.OnSend(2, MakeVote(2, 17, 0xaa)));

@@ -103,6 +103,7 @@ void Simulation::Setup() {
   for (uint32_t v : scenario_.byzantine) liveness_->Exclude(v);
   std::vector<bool> byzantine(n);
   for (uint32_t v : scenario_.byzantine) byzantine[v] = true;
+  validity_ = ValidityChecker(n, byzantine);
   evidence_.emplace(*validators_, VerifierFor(scenario_.scheme), core_config_, byzantine,
                     config_.instances());
 
