@@ -58,11 +58,13 @@ struct NodeSnapshot {
   Height earliest_height = 0;  // the lowest height whose block is still stored
 
   Round round = 0;
+  uint32_t leader = 0;  // of `round`
   Round high_qc_round = 0;
-  bool can_sign = false;     // false without safety data (NodeCore::can_sign)
-  Status halted;             // NodeCore::halted(): not OK once the node stopped for good
-  Status execution;          // NodeCore::execution_status(): the app's error while it is down
-  bool catching_up = false;  // fetching committed blocks it lacks
+  std::vector<Bytes> validators;  // the validators' public keys, by index
+  bool can_sign = false;          // false without safety data (NodeCore::can_sign)
+  Status halted;                  // NodeCore::halted(): not OK once the node stopped for good
+  Status execution;               // NodeCore::execution_status(): the app's error while it is down
+  bool catching_up = false;       // fetching committed blocks it lacks
 
   uint32_t peers_connected = 0;
   uint32_t peers_total = 0;  // validators other than this one

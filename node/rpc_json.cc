@@ -363,6 +363,8 @@ Json ErrorOrNull(const Status& status) {
 }  // namespace
 
 Json StatusJson(const NodeSnapshot& s) {
+  Json validators = Json::array();
+  for (const Bytes& key : s.validators) validators.push_back(ToHex(key));
   return Json{
       {"node_info",
        {{"moniker", s.moniker},
@@ -380,6 +382,8 @@ Json StatusJson(const NodeSnapshot& s) {
         {"catching_up", s.catching_up}}},
       {"consensus",
        {{"round", Dec(s.round)},
+        {"leader", s.leader},
+        {"validators", std::move(validators)},
         {"high_qc_round", Dec(s.high_qc_round)},
         {"can_sign", s.can_sign},
         {"halted", ErrorOrNull(s.halted)},

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "app/samples.h"
 #include "consensus/leader_election.h"
@@ -18,8 +19,11 @@
 #include "crypto/random.h"
 #include "crypto/sha256.h"
 #include "network/transport.h"
+#include "node/client_port.h"
 #include "node/genesis.h"
 #include "node/home.h"
+#include "node/metrics.h"
+#include "node/rpc_server.h"
 #include "storage/rocks_store.h"
 
 namespace hotbft::node {
@@ -68,7 +72,7 @@ mempool::MempoolConfig MempoolConfigOf(const NodeConfig& c) {
 
 }  // namespace
 
-class ValidatorNode::Impl final : public NodeOutput {
+class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
  public:
   NodeConfig config;
   Genesis genesis;
@@ -100,8 +104,35 @@ class ValidatorNode::Impl final : public NodeOutput {
   bool recheck_due = false;
   bool stopping = false;
 
+  // The query thread: the app's query connection (RpcBackend::Query).
+  asio::io_context query_io;
+  asio::executor_work_guard<asio::io_context::executor_type> query_work{query_io.get_executor()};
+  std::thread query_thread;
+
+  NodeMetrics metrics;
+  CommitWaiters commit_waiters;
+  std::unique_ptr<RpcServer> rpc;
+  std::unique_ptr<ClientPort> client_port;
+
   mutable std::mutex status_mutex;
-  NodeStatus snapshot;
+  NodeSnapshot snapshot;  // guarded by status_mutex, refreshed by the consensus thread
+
+  // Consensus thread: the height up to which the mempool has removed committed
+  // transactions, and the transaction hashes of blocks above it (TxHashesOf).
+  Height pool_height = 0;
+  struct BlockTxHashes {
+    Height height = 0;
+    std::vector<Hash32> hashes;
+  };
+  std::unordered_map<Hash32, BlockTxHashes, Hash32Hasher> tx_hashes;
+
+  // Consensus thread: what the metrics last took from the core's counters.
+  CoreCounters counted;
+  Height latency_height = 0;  // the last committed height observed for commit latency
+  // Guarded by status_mutex: the transport's counts already added to the metrics.
+  std::array<uint64_t, static_cast<size_t>(network::DropReason::kCount)> transport_drops{};
+  std::array<uint64_t, static_cast<size_t>(network::DisconnectReason::kCount)>
+      transport_disconnects{};
 
   // ---- NodeOutput (the consensus thread, except Wake) ----
 
@@ -112,12 +143,14 @@ class ValidatorNode::Impl final : public NodeOutput {
     transport->Broadcast(message, network::Priority::kConsensus);
   }
   void RequestPayload(const RequestPayloadAction& request) override {
-    // Leaves out the transactions of the uncommitted blocks the new block extends.
+    // Leaves out the transactions of the blocks the new block extends that the mempool has
+    // not removed yet: the uncommitted ones, and the committed ones not executed yet (the
+    // mempool drops a block's transactions once it is executed).
     mempool::HashSet exclude;
     const BlockTree& tree = core->core().tree();
     for (auto block = tree.Get(tree.high_qc().vote_data.block_id);
-         block && block->id != tree.root()->id; block = tree.Get(block->header.parent_id)) {
-      for (const Bytes& tx : block->payload->txs) exclude.insert(Sha256(tx));
+         block && block->header.height > pool_height; block = tree.Get(block->header.parent_id)) {
+      for (const Hash32& hash : TxHashesOf(*block)) exclude.insert(hash);
     }
     std::shared_ptr<const Payload> payload =
         pool->Reap(request.bytes_max, request.txs_max, exclude);
@@ -129,6 +162,14 @@ class ValidatorNode::Impl final : public NodeOutput {
   }
   void Executed(const Block& block, const ExecutedBlock& result) override {
     pool->Update(result.tx_hashes);
+    pool_height = result.height;
+    for (auto it = tx_hashes.begin(); it != tx_hashes.end();) {
+      it = it->second.height <= pool_height ? tx_hashes.erase(it) : std::next(it);
+    }
+    // After the mempool's update (rpc_backend.h, CommitWaiters).
+    commit_waiters.OnExecuted(result);
+    metrics.committed_txs.Inc(result.tx_results.size());
+    metrics.executed_height.Set(static_cast<int64_t>(result.height));
     {
       std::lock_guard lock(recheck_mutex);
       recheck_due = true;
@@ -154,6 +195,18 @@ class ValidatorNode::Impl final : public NodeOutput {
 
   // ---- The consensus thread ----
 
+  // The transaction hashes of a block on the path a proposal extends, computed once per
+  // block (a full block is 10,000 hashes, and the same blocks are on the next few paths).
+  const std::vector<Hash32>& TxHashesOf(const Block& block) {
+    auto [it, inserted] = tx_hashes.try_emplace(block.id);
+    if (inserted) {
+      it->second.height = block.header.height;
+      it->second.hashes.reserve(block.payload->txs.size());
+      for (const Bytes& tx : block.payload->txs) it->second.hashes.push_back(Sha256(tx));
+    }
+    return it->second.hashes;
+  }
+
   // After every input: the round timer, the status snapshot, a halt.
   void AfterInput() {
     const uint64_t deadline = core->deadline_ms();
@@ -164,24 +217,62 @@ class ValidatorNode::Impl final : public NodeOutput {
       core->OnTick(NowMs());
       AfterInput();
     });
+    UpdateMetrics(now);
     std::lock_guard lock(status_mutex);
     const Core& c = core->core();
     const Height committed = c.committed_height();
-    if (committed != snapshot.committed_height && committed % 100 == 0) {
+    if (committed / 100 != snapshot.committed_height / 100) {
       spdlog::info("height {} committed; round {}, leader {}", committed, c.current_round(),
                    election->Leader(c.current_round()));
     }
+    if (!core->halted().ok() && snapshot.halted.ok()) {
+      spdlog::critical("validator halted: {}", core->halted().ToString());
+    }
+    const BlockTree& tree = c.tree();
     snapshot.committed_height = committed;
+    snapshot.committed_block_id = tree.root()->id;
+    snapshot.committed_time_ms = tree.root()->header.timestamp_ms;
     snapshot.executed_height = core->executed_height();
     snapshot.round = c.current_round();
     snapshot.leader = election->Leader(c.current_round());
+    snapshot.high_qc_round = tree.high_qc().vote_data.round;
     snapshot.can_sign = core->can_sign();
     snapshot.halted = core->halted();
     snapshot.execution = core->execution_status();
+    const CoreStateSizes sizes = c.state_sizes();
+    snapshot.catching_up = sizes.missing_blocks > 0 || sizes.fetched_blocks > 0;
+  }
+
+  // The consensus metrics, from the core's counters (consensus thread).
+  void UpdateMetrics(uint64_t now) {
+    const Core& c = core->core();
+    const CoreCounters& k = c.counters();
+    metrics.timeouts.Inc(k.timeouts_sent - counted.timeouts_sent);
+    metrics.tcs.Inc(k.tcs_formed - counted.tcs_formed);
+    metrics.votes_sent.Inc(k.votes_sent - counted.votes_sent);
+    metrics.proposals_sent.Inc(k.proposals_sent - counted.proposals_sent);
+    metrics.committed_blocks.Inc(k.blocks_committed - counted.blocks_committed);
+    for (size_t r = 0; r < k.dropped.size(); ++r) {
+      if (k.dropped[r] == counted.dropped[r]) continue;
+      metrics.invalid_messages.With(DropReasonName(static_cast<DropReason>(r)))
+          .Inc(k.dropped[r] - counted.dropped[r]);
+    }
+    counted = k;
+    const Height committed = c.committed_height();
+    metrics.height.Set(static_cast<int64_t>(committed));
+    metrics.round.Set(static_cast<int64_t>(c.current_round()));
+    if (committed > latency_height) {
+      latency_height = committed;
+      const uint64_t stamp = c.tree().root()->header.timestamp_ms;
+      metrics.commit_latency_seconds.Observe(now > stamp ? static_cast<double>(now - stamp) / 1e3
+                                                         : 0.0);
+    }
   }
 
   void OnPeerMessage(ValidatorIndex from, network::NetworkMessage message) {
     if (auto* m = std::get_if<Message>(&message)) {
+      if (std::holds_alternative<Vote>(*m)) metrics.votes_received.Inc();
+      if (std::holds_alternative<Proposal>(*m)) metrics.proposals_received.Inc();
       asio::post(consensus_io, [this, from, m = std::move(*m)] {
         core->OnMessage(from, m, NowMs());
         AfterInput();
@@ -205,12 +296,90 @@ class ValidatorNode::Impl final : public NodeOutput {
       }
       transport->Broadcast(batch, network::Priority::kGossip);
     }
+    for (uint64_t peer : pool->TakePenalties()) {
+      spdlog::warn(
+          "peer {} sent a flood of transactions the app refuses; its gossip is counted "
+          "as invalid",
+          peer);
+      metrics.invalid_messages.With("invalid_txs").Inc();
+    }
     if (pool->TakeBecameNonEmpty()) {
       asio::post(consensus_io, [this] {
         core->OnTxsAvailable(NowMs());
         AfterInput();
       });
     }
+  }
+
+  // ---- RpcBackend (any thread) ----
+
+  void SubmitTxs(std::vector<Bytes> txs, mempool::Sender from, SubmitCallback done) override {
+    asio::post(mempool_io, [this, txs = std::move(txs), from, done = std::move(done)]() mutable {
+      std::vector<mempool::AddResult> results;
+      results.reserve(txs.size());
+      for (Bytes& tx : txs) results.push_back(pool->Add(std::move(tx), from));
+      AfterAdmission();
+      done(std::move(results));
+    });
+  }
+
+  void Query(app::QueryRequest request, QueryCallback done) override {
+    asio::post(query_io, [this, request = std::move(request), done = std::move(done)] {
+      done(app->Query(request));
+    });
+  }
+
+  uint64_t WatchTx(const Hash32& hash, CommitCallback on_commit) override {
+    return commit_waiters.Watch(hash, std::move(on_commit));
+  }
+  void UnwatchTx(uint64_t watch_id) override { commit_waiters.Unwatch(watch_id); }
+
+  NodeSnapshot GetStatus() override {
+    NodeSnapshot s;
+    {
+      std::lock_guard lock(status_mutex);
+      s = snapshot;
+    }
+    if (auto hash = store->AppHashAt(s.executed_height)) s.app_hash = *hash;
+    s.peers_connected = transport->stats().connected_peers;
+    const mempool::MempoolStats pool_stats = pool->stats();
+    s.mempool_txs = pool_stats.txs;
+    s.mempool_bytes = pool_stats.bytes;
+    return s;
+  }
+
+  Height CommittedHeight() override { return store->CommittedHeight(); }
+  std::shared_ptr<const Block> CommittedBlock(Height height) override {
+    auto id = store->CommittedAt(height);
+    return id ? store->GetBlock(*id) : nullptr;
+  }
+  std::optional<storage::TxRecord> Tx(const Hash32& hash) override { return store->GetTx(hash); }
+  Height ExecutedHeight() override { return store->ExecutedHeight(); }
+
+  std::string MetricsText() override {
+    const mempool::MempoolStats pool_stats = pool->stats();
+    metrics.mempool_txs.Set(static_cast<int64_t>(pool_stats.txs));
+    metrics.mempool_bytes.Set(static_cast<int64_t>(pool_stats.bytes));
+    const network::TransportStats t = transport->stats();
+    metrics.peers.Set(t.connected_peers);
+    {
+      // The transport's refusals: frames it dropped and peers it disconnected, by reason.
+      std::lock_guard lock(status_mutex);
+      for (size_t r = 0; r < t.drops.size(); ++r) {
+        if (t.drops[r] <= transport_drops[r]) continue;
+        metrics.invalid_messages.With(network::DropReasonName(static_cast<network::DropReason>(r)))
+            .Inc(t.drops[r] - transport_drops[r]);
+        transport_drops[r] = t.drops[r];
+      }
+      for (size_t r = 0; r < t.disconnects.size(); ++r) {
+        if (t.disconnects[r] <= transport_disconnects[r]) continue;
+        metrics.invalid_messages
+            .With(network::DisconnectReasonName(static_cast<network::DisconnectReason>(r)))
+            .Inc(t.disconnects[r] - transport_disconnects[r]);
+        transport_disconnects[r] = t.disconnects[r];
+      }
+    }
+    return metrics.registry.Render();
   }
 
   void RecheckLoop() {
@@ -293,6 +462,7 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
   auto core = NodeCore::Open(core_config, deps, std::move(signer).value());
   if (!core.ok()) return core.status();
   n.core = std::move(core).value();
+  n.pool_height = n.core->executed_height();
 
   network::TransportConfig transport;
   transport.chain_id = n.genesis.chain_id;
@@ -319,11 +489,26 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
                                                      std::make_unique<SystemRandom>());
   {
     std::lock_guard lock(n.status_mutex);
-    n.snapshot.moniker = n.config.moniker;
-    n.snapshot.chain_id = n.genesis.chain_id;
-    n.snapshot.self = n.self;
-    n.snapshot.validators = n.validators.size();
+    NodeSnapshot& s = n.snapshot;
+    s.moniker = n.config.moniker;
+    s.chain_id = n.genesis.chain_id;
+    s.version = options.version;
+    s.validator_index = n.self;
+    const PublicKey& own = n.validators.key(n.self);
+    s.public_key.assign(own.bytes.begin(), own.bytes.end());
+    for (const PublicKey& k : n.validators.keys())
+      s.validators.emplace_back(k.bytes.begin(), k.bytes.end());
+    s.peers_total = n.validators.size() - 1;
   }
+
+  RpcServerConfig rpc;
+  rpc.listen = n.config.rpc_listen;
+  rpc.commit_timeout_ms = n.config.rpc_broadcast_commit_timeout_ms;
+  n.rpc = std::make_unique<RpcServer>(rpc, n, &n.metrics);
+  ClientPortConfig port;
+  port.listen = n.config.rpc_client_listen;
+  port.frame_bytes_max = static_cast<uint32_t>(n.config.p2p_frame_bytes_max);
+  n.client_port = std::make_unique<ClientPort>(port, n, &n.metrics);
   return std::unique_ptr<ValidatorNode>(new ValidatorNode(std::move(impl)));
 }
 
@@ -337,13 +522,24 @@ Status ValidatorNode::Start() {
   n.running = true;
   n.consensus_thread = std::thread([&n] { n.consensus_io.run(); });
   n.mempool_thread = std::thread([&n] { n.mempool_io.run(); });
+  n.query_thread = std::thread([&n] { n.query_io.run(); });
   n.recheck_thread = std::thread([&n] { n.RecheckLoop(); });
   asio::post(n.consensus_io, [&n] {
     n.core->Start(NowMs());
     n.AfterInput();
   });
-  spdlog::info("validator {} of {} ({}) on chain {}: p2p {}", n.self, n.validators.size(),
-               n.config.moniker, n.genesis.chain_id, n.config.p2p_listen);
+  if (Status s = n.rpc->Start(); !s.ok()) {
+    Stop();
+    return s.With("starting the HTTP RPC on " + n.config.rpc_listen + " (config [rpc] listen)");
+  }
+  if (Status s = n.client_port->Start(); !s.ok()) {
+    Stop();
+    return s.With("starting the client port on " + n.config.rpc_client_listen +
+                  " (config [rpc] client_listen)");
+  }
+  spdlog::info("validator {} of {} ({}) on chain {}: p2p {}, rpc http://{}, client port {}", n.self,
+               n.validators.size(), n.config.moniker, n.genesis.chain_id, n.config.p2p_listen,
+               n.config.rpc_listen, n.config.rpc_client_listen);
   return Status::Ok();
 }
 
@@ -351,6 +547,9 @@ void ValidatorNode::Stop() {
   Impl& n = *impl_;
   if (!n.running) return;
   n.running = false;
+  // Clients first: nothing new comes in while the rest stops.
+  n.rpc->Stop();
+  n.client_port->Stop();
   n.transport->Stop();
   {
     std::lock_guard lock(n.recheck_mutex);
@@ -361,8 +560,11 @@ void ValidatorNode::Stop() {
   n.mempool_io.stop();
   n.consensus_work.reset();
   n.consensus_io.stop();
+  n.query_work.reset();
+  n.query_io.stop();
   if (n.consensus_thread.joinable()) n.consensus_thread.join();
   if (n.mempool_thread.joinable()) n.mempool_thread.join();
+  if (n.query_thread.joinable()) n.query_thread.join();
   if (n.recheck_thread.joinable()) n.recheck_thread.join();
   // The node core's destructor joins its storage writer (finishing a write in progress)
   // and executor; what was only queued is dropped, as a crash would (nothing was sent on
@@ -377,12 +579,20 @@ mempool::AddResult ValidatorNode::SubmitTx(Bytes tx, uint64_t client_id) {
   return result;
 }
 
-NodeStatus ValidatorNode::status() const {
-  std::lock_guard lock(impl_->status_mutex);
-  NodeStatus s = impl_->snapshot;
-  s.connected_peers = impl_->transport->stats().connected_peers;
-  if (auto hash = impl_->store->AppHashAt(s.executed_height)) s.last_app_hash = *hash;
-  return s;
+NodeSnapshot ValidatorNode::status() const {
+  return impl_->GetStatus();
+}
+
+RpcBackend& ValidatorNode::backend() {
+  return *impl_;
+}
+
+uint16_t ValidatorNode::rpc_port() const {
+  return impl_->rpc->port();
+}
+
+uint16_t ValidatorNode::client_port() const {
+  return impl_->client_port->port();
 }
 
 const NodeConfig& ValidatorNode::config() const {

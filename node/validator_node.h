@@ -9,7 +9,11 @@
 //     mempool; executed heights update the mempool
 //   mempool thread: admits gossiped transactions; recheck thread: rechecks the pool after
 //     each commit, never on the consensus thread
-//   client calls (SubmitTx: the RPC's threads): admission, then gossip to every peer
+//   client calls: the HTTP RPC (node/rpc_server.h) and the binary client port
+//     (node/client_port.h), each on an io thread of its own, call the node's RpcBackend:
+//     admissions run on the mempool thread, then gossip to every peer; queries on a query
+//     thread (the app's query connection); reads straight from the store; commit watches
+//     fire from the consensus thread once a height is executed and durable
 //
 // Time is the wall clock in milliseconds (block timestamps compare across validators).
 //
@@ -24,6 +28,7 @@
 #include "mempool/mempool.h"
 #include "node/config.h"
 #include "node/node_core.h"
+#include "node/rpc_backend.h"
 
 namespace hotbft::node {
 
@@ -31,23 +36,6 @@ struct ValidatorNodeOptions {
   std::string home;
   std::string app;  // overrides config.toml's app.app when set
   std::string version = "0.1.0";
-};
-
-// What `status` reports.
-struct NodeStatus {
-  std::string moniker;
-  std::string chain_id;
-  uint32_t self = 0;
-  uint32_t validators = 0;
-  Height committed_height = 0;
-  Height executed_height = 0;
-  Round round = 0;
-  uint32_t leader = 0;
-  Bytes last_app_hash;
-  uint32_t connected_peers = 0;
-  bool can_sign = false;
-  Status halted;
-  Status execution;
 };
 
 class ValidatorNode {
@@ -65,7 +53,12 @@ class ValidatorNode {
 
   // A client's transaction: admitted through the app's CheckTx, then gossiped.
   mempool::AddResult SubmitTx(Bytes tx, uint64_t client_id);
-  NodeStatus status() const;
+  NodeSnapshot status() const;
+  // What the RPC server and the client port call (valid from Open to destruction).
+  RpcBackend& backend();
+  // The ports the HTTP RPC and the binary client port listen on (after a successful Start).
+  uint16_t rpc_port() const;
+  uint16_t client_port() const;
   const NodeConfig& config() const;
   const storage::Store& store() const;
 
