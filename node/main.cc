@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "node/client_commands.h"
 #include "node/home.h"
 #include "node/keygen.h"
 #include "node/logging.h"
@@ -102,13 +103,54 @@ int Start(const StartArgs& args) {
   return 0;
 }
 
+void AddRpcAddress(CLI::App* cmd, hotbft::node::cli::RpcAddressArgs& address) {
+  CLI::Option* rpc = cmd->add_option("--rpc", address.rpc, "The node's HTTP RPC, HOST:PORT")
+                         ->capture_default_str();
+  cmd->add_option("--home", address.home, "Use rpc_listen of the node's DIR/config.toml")
+      ->excludes(rpc);
+}
+
+void AddBenchOptions(CLI::App* cmd, hotbft::node::cli::BenchArgs& args) {
+  hotbft::bench::LoadOptions& load = args.load;
+  CLI::Option* targets = cmd->add_option("--targets", args.targets,
+                                         "Client ports to load, HOST:PORT,... (rpc_client_listen)");
+  CLI::Option* testnet =
+      cmd->add_option("--testnet", args.testnet, "Load every node of a `hotbft testnet` directory");
+  targets->excludes(testnet);
+  cmd->add_option("--app", args.app, "Transaction format: kvstore (KEY=VALUE) or noop")
+      ->check(CLI::IsMember({"kvstore", "noop"}))
+      ->capture_default_str();
+  cmd->add_option("--tx-bytes", load.tx_bytes, "Size of each transaction")->capture_default_str();
+  cmd->add_option("--rate", load.rate_tx_per_s,
+                  "Target tx/s over all connections; 0: as fast as --inflight allows")
+      ->capture_default_str();
+  cmd->add_option("--inflight", load.inflight_max,
+                  "At most this many transactions sent and not yet ended, over all connections")
+      ->capture_default_str();
+  cmd->add_option("--duration", load.duration_s, "Seconds of sending")->capture_default_str();
+  cmd->add_option("--warmup", load.warmup_s,
+                  "Seconds at the start left out of the measured throughput")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", load.drain_timeout_s,
+                  "Seconds to wait after sending for what is in flight")
+      ->capture_default_str();
+  cmd->add_option("--connections", load.connections_per_target,
+                  "Connections (a thread each) per target")
+      ->capture_default_str();
+  cmd->add_option("--batch", load.batch_txs_max, "At most this many transactions per batch")
+      ->capture_default_str();
+  cmd->add_flag("--json", args.json, "Print the final report as one JSON object");
+  cmd->add_flag("--quiet", args.quiet, "No progress line each second on stderr");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
       "hotbft: a Byzantine fault-tolerant replicated state machine (chained HotStuff).\n"
-      "This build provides the key and home-directory tools; `start` and the client "
-      "commands arrive with the node's network layer."};
+      "Set up homes (keygen, init, testnet, init-safety), run a validator (start), and talk to "
+      "a running node: submit transactions (tx), query the application (query), show its state "
+      "(status), load it (bench)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
 
@@ -160,11 +202,52 @@ int main(int argc, char** argv) {
                         "Override config.toml's app: kvstore, counter, noop, PATH.so, "
                         "unix:PATH or tcp:HOST:PORT");
 
+  hotbft::node::cli::TxArgs tx;
+  CLI::App* tx_cmd = app.add_subcommand(
+      "tx", "Submit a transaction over the node's HTTP RPC and report its admission or commit");
+  AddRpcAddress(tx_cmd, tx.address);
+  tx_cmd
+      ->add_option("--mode", tx.mode,
+                   "async: return at once; sync: after CheckTx; commit: after execution")
+      ->check(CLI::IsMember({"async", "sync", "commit"}))
+      ->capture_default_str();
+  tx_cmd->add_flag("--hex", tx.hex, "TX is hex (with or without 0x), not the bytes themselves");
+  tx_cmd->add_option("TX", tx.tx, "The transaction; for the kvstore app KEY=VALUE")->required();
+
+  hotbft::node::cli::QueryArgs query;
+  CLI::App* query_cmd =
+      app.add_subcommand("query", "Query the application (ABCI Query) and print the value");
+  AddRpcAddress(query_cmd, query.address);
+  query_cmd->add_option("--path", query.path, "The query path (kvstore: \"\" or \"/key\")");
+  query_cmd->add_option("--height", query.height, "The height to answer at; 0: the latest")
+      ->capture_default_str();
+  query_cmd->add_flag("--hex", query.hex, "DATA is hex (with or without 0x)");
+  query_cmd->add_flag("--json", query.json, "Print the whole response as JSON");
+  query_cmd->add_option("DATA", query.data, "The query data; for the kvstore app the key")
+      ->required();
+
+  hotbft::node::cli::StatusArgs status;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "Show the node's heights, round, leader, app hash, peers and mempool");
+  AddRpcAddress(status_cmd, status.address);
+  status_cmd->add_flag("--json", status.json, "Print the RPC's /status result as JSON");
+
+  hotbft::node::cli::BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench",
+      "Load nodes with transactions over their binary client ports and report throughput and "
+      "send-to-commit latency (docs/bench.md)");
+  AddBenchOptions(bench_cmd, bench);
+
   CLI11_PARSE(app, argc, argv);
   if (keygen_cmd->parsed()) return Keygen(keygen);
   if (init_cmd->parsed()) return Init(init);
   if (testnet_cmd->parsed()) return Testnet(testnet);
   if (safety_cmd->parsed()) return InitSafety(safety_home, safety_confirmed);
   if (start_cmd->parsed()) return Start(start);
+  if (tx_cmd->parsed()) return hotbft::node::cli::RunTx(tx);
+  if (query_cmd->parsed()) return hotbft::node::cli::RunQuery(query);
+  if (status_cmd->parsed()) return hotbft::node::cli::RunStatus(status);
+  if (bench_cmd->parsed()) return hotbft::node::cli::RunBench(std::move(bench));
   return 0;
 }
