@@ -15,7 +15,7 @@ constexpr auto kReconnectPause = std::chrono::milliseconds(250);
 // How long a Receive waits when there is nothing to send: it returns as soon as a message
 // arrives, so this only bounds how late a rate's next batch or the stop flag is seen.
 constexpr uint64_t kIdleWaitMs = 20;
-constexpr uint64_t kRatedWaitMs = 2;  // with a rate: short, to keep to the schedule
+constexpr uint64_t kRatedWaitMs = 5;  // with a rate: short, to keep to the schedule
 constexpr uint64_t kBusyWaitMs = 1;   // a batch just went out and there is room for more
 // The rate's bucket holds at most this much of a second's worth, so a stall (a full
 // in-flight window) is not followed by a burst above the rate.

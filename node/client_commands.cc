@@ -196,7 +196,8 @@ std::string FormatStatus(const Json& s) {
          Text(s, "/sync_info/earliest_block_height") + "\n";
   out += "last block   " + Text(s, "/sync_info/latest_block_hash") + " at " +
          Text(s, "/sync_info/latest_block_time") + "\n";
-  out += "app hash     " + Text(s, "/sync_info/latest_app_hash") + "\n";
+  const std::string app_hash = Text(s, "/sync_info/latest_app_hash");
+  out += "app hash     " + (app_hash.empty() ? "(none: nothing executed yet)" : app_hash) + "\n";
   out += "round        " + Text(s, "/consensus/round") + ", leader " +
          Text(s, "/consensus/leader") + ", high QC round " + Text(s, "/consensus/high_qc_round") +
          "\n";
