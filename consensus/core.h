@@ -17,6 +17,7 @@
 // in counters(). Not thread-safe: one consensus thread owns a Core.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -62,8 +63,14 @@ struct CoreConfig {
   uint64_t clock_drift_ms_max = 500;
   uint64_t payload_bytes_max = 4 << 20;
   uint32_t payload_txs_max = 10'000;
-  // Ancestors asked for per block fetch.
-  uint32_t sync_ancestors_max = 64;
+  // Ancestors asked for per block fetch, and served per request: at most the network's
+  // kSyncAncestorsMax (1,024). A request asks only for the heights this validator lacks,
+  // and responses are cut by bytes, so the default is the most a catch-up can use.
+  uint32_t sync_ancestors_max = 1'024;
+  // A BlockResponse is cut to at most this many encoded bytes (BlockResponseBytes), always
+  // keeping its first block: the p2p frame limit (16 MiB) with margin, since one block may
+  // carry up to payload_bytes_max. Applies to responses from the tree and from the store.
+  uint64_t sync_response_bytes_max = 8 << 20;
   // Votes and timeouts for rounds further ahead than this are dropped (certificates,
   // which are verified, may move a validator any distance).
   Round rounds_ahead_max = 100;
@@ -153,6 +160,39 @@ struct CoreStateSizes {
   size_t exec_claims = 0;
   size_t waiting_execution = 0;
 };
+
+// Block sync, shared by the core (serving from its tree) and the node (from its store).
+//
+// An upper bound on `block`'s encoded size as one entry of a BlockResponse on the wire
+// (the network's BlockSyncResponse): the header's exact protobuf size plus the payload's
+// with every length prefix counted at its widest.
+uint64_t BlockResponseBytes(const Block& block);
+// The answer to `request`: its block and then parents, newest first, as `get` finds them
+// (nullptr: unknown), at most min(request.ancestors, ancestors_max) ancestors, and cut
+// before the total BlockResponseBytes would pass `bytes_max`; the first block is always
+// kept, so a response makes progress whatever the cap. Empty if `get` lacks the block.
+// `get` may be called once per block returned, plus once.
+template <typename GetBlock>
+std::vector<std::shared_ptr<const Block>> CollectBlockResponse(const BlockRequest& request,
+                                                               uint32_t ancestors_max,
+                                                               uint64_t bytes_max, GetBlock get) {
+  std::vector<std::shared_ptr<const Block>> blocks;
+  const uint64_t count = uint64_t{std::min(request.ancestors, ancestors_max)} + 1;
+  uint64_t bytes = 0;
+  Hash32 next = request.block_id;
+  while (blocks.size() < count) {
+    std::shared_ptr<const Block> block = get(next);
+    if (!block || !block->payload) break;
+    const uint64_t size = BlockResponseBytes(*block);
+    if (!blocks.empty() && bytes + size > bytes_max) break;
+    bytes += size;
+    next = block->header.parent_id;
+    const bool genesis = block->header.height == 0;
+    blocks.push_back(std::move(block));
+    if (genesis) break;
+  }
+  return blocks;
+}
 
 class Core {
  public:

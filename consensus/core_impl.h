@@ -36,8 +36,14 @@ class Core::Impl {
   CoreStateSizes state_sizes() const;
 
  private:
-  // Bounds on state kept for block fetching.
-  static constexpr size_t kFetchedBlocksMax = 1'024;
+  // Bounds on state kept for block fetching: fetched blocks wait for the oldest to connect
+  // (a validator far behind walks back from the tip), by count and by BlockResponseBytes;
+  // at most kConnectBlocksMax enter the tree per input, so a PersistAction stays well
+  // below the store's 10,000 blocks per batch.
+  static constexpr size_t kFetchedBlocksMax = 16'384;
+  static constexpr uint64_t kFetchedBytesMax = uint64_t{256} << 20;
+  static constexpr size_t kConnectBlocksMax = 2'048;
+  static_assert(kConnectBlocksMax <= kFetchedBlocksMax);
   static constexpr size_t kMissingBlocksMax = 64;
   static constexpr size_t kPendingQCsMax = 64;
   static constexpr size_t kVerifiedCacheMax = 1'024;
@@ -54,6 +60,7 @@ class Core::Impl {
     uint64_t last_request_ms = 0;
     uint32_t attempts = 0;
     uint32_t peer = 0;
+    uint32_t ancestors = 0;  // asked for with it
   };
 
   // ---- core.cc: rounds, pacemaker, votes, timeouts ----
@@ -101,9 +108,14 @@ class Core::Impl {
 
   // ---- core_sync.cc: fetching missing blocks ----
   void RequestBlock(const Hash32& id, uint32_t peer);
+  std::optional<Height> HeightHint(const Hash32& id) const;
+  uint32_t AncestorsToAsk(std::optional<Height> height) const;
   void RetryMissing();
   void HandleBlockRequest(uint32_t from, const BlockRequest& request);
+  bool CatchUpOnFarProposal(uint32_t from, const Proposal& proposal);
   void HandleBlockResponse(uint32_t from, const BlockResponse& response);
+  void AddFetched(const std::shared_ptr<const Block>& block);
+  void EraseFetched(const Hash32& id);
   void ConnectFetched(uint32_t peer);
   void OnBlockInserted(const std::shared_ptr<const Block>& block);
 
@@ -151,6 +163,12 @@ class Core::Impl {
   // Fetching.
   std::map<Hash32, Missing> missing_;
   std::map<Hash32, std::shared_ptr<const Block>> fetched_;  // authenticated, not yet connected
+  uint64_t fetched_bytes_ = 0;                              // their BlockResponseBytes
+  std::map<Hash32, Height> fetched_child_heights_;  // parent id -> height of a fetched child
+  // The lowest fetched block dropped on overflow (height, trusted id): fetched again once
+  // the blocks kept have connected.
+  std::optional<std::pair<Height, Hash32>> resume_;
+  bool connect_capped_ = false;  // blocks that connect were left for a later input
   std::map<Hash32, std::vector<std::pair<uint32_t, Proposal>>> pending_proposals_;
   std::map<Hash32, QC> pending_qcs_;  // verified QCs whose block is missing
 

@@ -111,8 +111,10 @@ void Core::Impl::HandleProposal(uint32_t from, const Proposal& p) {
   const BlockHeader& h = b.header;
   if (h.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
   if (h.proposer >= validators_.size()) return Drop(DropReason::kMalformed);
-  if (h.round > round_ + config_.rounds_ahead_max) return Drop(DropReason::kFarFutureRound);
   if (h.Id(config_.chain_id) != b.id) return Drop(DropReason::kMalformed);
+  if (h.round > round_ + config_.rounds_ahead_max && !CatchUpOnFarProposal(from, p)) {
+    return Drop(DropReason::kFarFutureRound);
+  }
   // Stale proposals too: a conflicting one is evidence whatever its round.
   const std::optional<bool> valid = ObserveProposal(p, b.id);
   if (valid == false) return Drop(DropReason::kBadSignature);
