@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "storage/write_plan.h"
+
 namespace hotbft::node {
 namespace {
 
@@ -63,9 +65,10 @@ class NodeCore::Workers {
   };
   // What the workers finished since the last Take.
   struct Done {
-    std::vector<std::pair<uint64_t, Status>> persisted;  // in the order written
-    std::vector<Executed> executed;                      // in height order
-    Status fatal;                                        // the executor stopped on it
+    std::vector<std::pair<uint64_t, Status>> persisted;         // in the order written
+    std::vector<Executed> executed;                             // in height order
+    Status fatal;                                               // the executor stopped on it
+    std::vector<std::pair<uint32_t, BlockResponse>> responses;  // served from the store
   };
 
   Workers(const NodeCoreConfig& config, storage::Store& store, std::unique_ptr<Executor> executor,
@@ -79,6 +82,7 @@ class NodeCore::Workers {
     if (config_.threads) {
       writer_ = std::thread([this] { WriterLoop(); });
       exec_thread_ = std::thread([this] { ExecLoop(); });
+      server_ = std::thread([this] { ServerLoop(); });
     }
   }
 
@@ -90,6 +94,19 @@ class NodeCore::Workers {
     wake_.notify_all();
     if (writer_.joinable()) writer_.join();
     if (exec_thread_.joinable()) exec_thread_.join();
+    if (server_.joinable()) server_.join();
+  }
+
+  // Queues a peer's BlockRequest to be answered from the store. False (the request is
+  // dropped; the peer asks another) when kServeQueuedMax wait already.
+  bool Serve(uint32_t to, const BlockRequest& request) {
+    {
+      std::lock_guard lock(mutex_);
+      if (serve_.size() >= kServeQueuedMax) return false;
+      serve_.emplace_back(to, request);
+    }
+    wake_.notify_all();
+    return true;
   }
 
   // False when the writer is too far behind (the node then halts).
@@ -121,6 +138,8 @@ class NodeCore::Workers {
       target = target_height_;
     }
     WriteQueued();
+    while (ServeNext()) {
+    }
     if (now_ms < next_retry_ms_) return;
     while (executed_height() < target) {
       if (!ExecuteNext()) {
@@ -139,14 +158,16 @@ class NodeCore::Workers {
 
   bool HasWork() const {
     std::lock_guard lock(mutex_);
-    const bool results = !done_.persisted.empty() || !done_.executed.empty() || !done_.fatal.ok();
+    const bool results = !done_.persisted.empty() || !done_.executed.empty() || !done_.fatal.ok() ||
+                         !done_.responses.empty();
     if (config_.threads) return results;
-    return results || WritesDueLocked() || ExecutionDueLocked();
+    return results || WritesDueLocked() || ExecutionDueLocked() || !serve_.empty();
   }
 
   bool Idle() const {
     std::lock_guard lock(mutex_);
-    return !WritesDueLocked() && writing_ == 0 && !ExecutionDueLocked();
+    return !WritesDueLocked() && writing_ == 0 && !ExecutionDueLocked() && serve_.empty() &&
+           serving_ == 0;
   }
 
   uint64_t next_retry_ms() const { return next_retry_ms_; }
@@ -161,9 +182,16 @@ class NodeCore::Workers {
     return executed_height_;
   }
 
+  uint64_t blocks_served() const {
+    std::lock_guard lock(mutex_);
+    return blocks_served_;
+  }
+
  private:
   static constexpr size_t kWritesQueuedMax = 100'000;
   static constexpr size_t kGroupWritesMax = 64;
+  // BlockRequests waiting to be answered from the store; more are dropped.
+  static constexpr size_t kServeQueuedMax = 16;
 
   bool WritesDueLocked() const { return !writes_.empty() && !write_failed_; }
   bool ExecutionDueLocked() const { return executed_height_ < target_height_ && !exec_stopped_; }
@@ -178,6 +206,14 @@ class NodeCore::Workers {
       std::lock_guard lock(mutex_);
       if (!WritesDueLocked()) return false;
       while (!writes_.empty() && tokens.size() < kGroupWritesMax) {
+        // A group stays within the store's bounds on one batch (a catch-up persists up to
+        // thousands of fetched blocks per input); a single write always goes alone.
+        const storage::WriteBatch& next = writes_.front().second;
+        if (!tokens.empty() &&
+            (batch.blocks.size() + next.blocks.size() > storage::kBatchBlocksMax ||
+             batch.committed.size() + next.committed.size() > storage::kBatchCommittedMax)) {
+          break;
+        }
         tokens.push_back(writes_.front().first);
         storage::Append(batch, std::move(writes_.front().second));
         writes_.pop_front();
@@ -230,6 +266,32 @@ class NodeCore::Workers {
     return true;
   }
 
+  // Answers the oldest queued BlockRequest from the store (see NodeCore::OnMessage). False
+  // when none was queued.
+  bool ServeNext() {
+    std::pair<uint32_t, BlockRequest> request;
+    {
+      std::lock_guard lock(mutex_);
+      if (serve_.empty()) return false;
+      request = serve_.front();
+      serve_.pop_front();
+      ++serving_;
+    }
+    auto blocks = CollectBlockResponse(request.second, config_.core.sync_ancestors_max,
+                                       config_.core.sync_response_bytes_max,
+                                       [&](const Hash32& id) { return store_.GetBlock(id); });
+    {
+      std::lock_guard lock(mutex_);
+      --serving_;
+      blocks_served_ += blocks.size();
+      if (!blocks.empty()) {
+        done_.responses.emplace_back(request.first, BlockResponse{std::move(blocks)});
+      }
+    }
+    output_.Wake();
+    return true;
+  }
+
   void OnFailure(Height height, const Status& status) {
     std::lock_guard lock(mutex_);
     if (IsFatal(status)) {
@@ -257,6 +319,17 @@ class NodeCore::Workers {
         if (stop_) return;
       }
       WriteQueued();
+    }
+  }
+
+  void ServerLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !serve_.empty(); });
+        if (stop_) return;
+      }
+      ServeNext();
     }
   }
 
@@ -296,12 +369,16 @@ class NodeCore::Workers {
   Height executed_height_ = 0;
   Height target_height_ = 0;  // committed and durable: what the executor works towards
   bool stop_ = false;
+  std::deque<std::pair<uint32_t, BlockRequest>> serve_;
+  int serving_ = 0;  // requests taken from serve_ and not yet answered
+  uint64_t blocks_served_ = 0;
   // The executor's worker only.
   uint64_t retry_ms_ = config_.app_retry_ms_min;
   uint64_t next_retry_ms_ = 0;
 
   std::thread writer_;
   std::thread exec_thread_;
+  std::thread server_;
 };
 
 NodeCore::NodeCore(NodeCoreConfig config, NodeCoreDeps deps)
@@ -363,6 +440,21 @@ void NodeCore::Start(uint64_t now_ms) {
 
 void NodeCore::OnMessage(uint32_t from, const Message& message, uint64_t now_ms) {
   if (!halted_.ok()) return;
+  // A block the core's tree (uncommitted blocks and a cache of recent committed ones) lacks
+  // may be in the store: a peer catching up from far behind asks for such blocks. The core
+  // stays pure, so the node answers these from the store, on the block server's thread
+  // (reading up to sync_response_bytes_max off the disk must not hold up consensus), or in
+  // Poll without threads. An unknown block gets no answer, as from the core.
+  if (const auto* request = std::get_if<BlockRequest>(&message);
+      request != nullptr && !core_->tree().Contains(request->block_id)) {
+    if (!workers_->Serve(from, *request)) {
+      spdlog::debug(
+          "validator {}: block request of validator {} dropped: the store's queue "
+          "of block requests is full",
+          config_.self, from);
+    }
+    return;
+  }
   Carry(core_->OnMessage(from, message, now_ms));
 }
 
@@ -401,6 +493,7 @@ void NodeCore::Poll(uint64_t now_ms) {
     if (!halted_.ok()) return;
   }
   if (!done.fatal.ok()) Halt(done.fatal);
+  for (auto& [to, response] : done.responses) deps_.output->Send(to, response);
 }
 
 bool NodeCore::has_work() const {
@@ -433,6 +526,10 @@ const Core& NodeCore::core() const {
 
 Height NodeCore::executed_height() const {
   return workers_->executed_height();
+}
+
+uint64_t NodeCore::blocks_served_from_store() const {
+  return workers_->blocks_served();
 }
 
 void NodeCore::Carry(std::vector<Action> actions) {

@@ -5,7 +5,10 @@
 //     writer); then Core::OnPersisted, which releases the sends that waited for it;
 //   - CommitAction: the committed blocks go to the executor (node/executor.h), in order,
 //     off the consensus thread; each executed height goes back as Core::OnExecuted;
-//   - sends, payload requests and evidence go to the NodeOutput (network, mempool, RPC).
+//   - sends, payload requests and evidence go to the NodeOutput (network, mempool, RPC);
+//   - a peer's BlockRequest for a block the core's tree lacks (a peer catching up from far
+//     behind) is answered from the store by the block server (see OnMessage), since the
+//     core does no I/O; the response is cut to CoreConfig::sync_response_bytes_max.
 //
 // On Open it recovers: the executor brings the app to the store's committed height
 // (replaying what the app lacks), and the core restarts from the stored safety data, block
@@ -31,11 +34,11 @@
 // batch, so under load one sync covers several inputs. The executor works from heights,
 // reading committed blocks from the store: nothing piles up while the app is down.
 //
-// Two modes. With threads (a node): the storage writer and the executor run on their own
-// threads and call NodeOutput::Wake when Poll has results to hand over. Without
-// (deterministic tests): Poll itself carries out the writes and executions queued before
-// the call, on the caller's thread; destroying the NodeCore between two Polls is a crash
-// that loses exactly the writes not yet carried out.
+// Two modes. With threads (a node): the storage writer, the executor and the block server
+// run on their own threads and call NodeOutput::Wake when Poll has results to hand over.
+// Without (deterministic tests): Poll itself carries out the writes, block requests and
+// executions queued before the call, on the caller's thread; destroying the NodeCore between two
+// Polls is a crash that loses exactly the writes not yet carried out.
 //
 // Thread-safety: every public member is called from one thread (the consensus thread),
 // except NodeOutput::Wake, which the worker threads call.
@@ -138,6 +141,8 @@ class NodeCore {
   bool can_sign() const;  // false without safety data
   const Core& core() const;
   Height executed_height() const;
+  // Blocks sent to peers from the store (BlockRequests for blocks the core's tree lacks).
+  uint64_t blocks_served_from_store() const;
 
  private:
   class Workers;
