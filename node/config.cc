@@ -68,6 +68,20 @@ std::function<Status(const toml::node&, NodeConfig&)> Bool(bool NodeConfig::*fie
   };
 }
 
+std::function<Status(const toml::node&, NodeConfig&)> Probability(double NodeConfig::*field) {
+  return [=](const toml::node& n, NodeConfig& c) -> Status {
+    auto v = n.value<double>();
+    if (!v || !(n.is_floating_point() || n.is_integer())) {
+      return Status::InvalidArgument("must be a number");
+    }
+    if (!(*v >= 0.0 && *v <= 1.0)) {
+      return Status::InvalidArgument("must be between 0 and 1 (got " + std::to_string(*v) + ")");
+    }
+    c.*field = *v;
+    return Status::Ok();
+  };
+}
+
 std::function<Status(const toml::node&, NodeConfig&)> String(
     std::string NodeConfig::*field, std::function<bool(const std::string&)> valid,
     std::string expected) {
@@ -111,6 +125,29 @@ const std::vector<Key>& Keys() {
         {"rpc.client_listen", String(&NodeConfig::rpc_client_listen, ValidAddress, "host:port")});
     k.push_back({"rpc.broadcast_commit_timeout_ms",
                  Uint(&NodeConfig::rpc_broadcast_commit_timeout_ms, 1, 600'000)});
+    k.push_back({"rpc.admin", Bool(&NodeConfig::rpc_admin)});
+    k.push_back({"faults.enabled", Bool(&NodeConfig::faults_enabled)});
+    k.push_back({"faults.drop_probability", Probability(&NodeConfig::faults_drop_probability)});
+    k.push_back(
+        {"faults.duplicate_probability", Probability(&NodeConfig::faults_duplicate_probability)});
+    k.push_back({"faults.delay_ms_min", Uint(&NodeConfig::faults_delay_ms_min, 0, 600'000)});
+    k.push_back({"faults.delay_ms_max", Uint(&NodeConfig::faults_delay_ms_max, 0, 600'000)});
+    k.push_back({"faults.partitioned", [](const toml::node& n, NodeConfig& c) -> Status {
+                   const toml::array* a = n.as_array();
+                   if (a == nullptr) {
+                     return Status::InvalidArgument("must be an array of validator indices");
+                   }
+                   c.faults_partitioned.clear();
+                   for (const toml::node& e : *a) {
+                     auto v = e.value<int64_t>();
+                     if (!e.is_integer() || !v || *v < 0 || *v >= int64_t{1} << 16) {
+                       return Status::InvalidArgument(
+                           "each entry must be a validator index (an integer from 0)");
+                     }
+                     c.faults_partitioned.push_back(static_cast<uint32_t>(*v));
+                   }
+                   return Status::Ok();
+                 }});
     k.push_back(
         {"consensus.round_timeout_base_ms", Uint(&NodeConfig::round_timeout_base_ms, 10, 600'000)});
     k.push_back(
@@ -153,6 +190,11 @@ const std::vector<Key>& Keys() {
 
 // Checks that need more than one key.
 Status CheckTogether(const NodeConfig& c) {
+  if (c.faults_delay_ms_min > c.faults_delay_ms_max) {
+    return Status::InvalidArgument("faults.delay_ms_min: must not exceed faults.delay_ms_max (" +
+                                   std::to_string(c.faults_delay_ms_min) + " > " +
+                                   std::to_string(c.faults_delay_ms_max) + ")");
+  }
   if (c.empty_block_interval_ms >= c.round_timeout_base_ms) {
     return Status::InvalidArgument(
         "consensus.empty_block_interval_ms: must be below consensus.round_timeout_base_ms (" +
@@ -200,7 +242,25 @@ std::string RenderConfig(const NodeConfig& c) {
     << "# Binary client port for high-rate submitters (default \"127.0.0.1:26658\").\n"
     << "client_listen = " << Quote(c.rpc_client_listen) << "\n"
     << "# How long broadcast_tx_commit waits for the commit (default 10000).\n"
-    << "broadcast_commit_timeout_ms = " << c.rpc_broadcast_commit_timeout_ms << "\n\n"
+    << "broadcast_commit_timeout_ms = " << c.rpc_broadcast_commit_timeout_ms << "\n"
+    << "# Serve the unsafe_* methods that change the fault injection below at run time.\n"
+       "# Tests only: anyone who reaches the RPC could cut this validator off (default false).\n"
+    << "admin = " << (c.rpc_admin ? "true" : "false") << "\n\n"
+    << "[faults]\n"
+       "# Fault injection on the p2p network, for tests (default: off). Messages to and from\n"
+       "# peers are dropped or duplicated with these probabilities and delayed uniformly in\n"
+       "# [delay_ms_min, delay_ms_max]; the validators listed in partitioned (indices) are cut\n"
+       "# off from this one. Never on a validator that matters.\n"
+    << "enabled = " << (c.faults_enabled ? "true" : "false") << "\n"
+    << "drop_probability = " << c.faults_drop_probability << "\n"
+    << "duplicate_probability = " << c.faults_duplicate_probability << "\n"
+    << "delay_ms_min = " << c.faults_delay_ms_min << "\n"
+    << "delay_ms_max = " << c.faults_delay_ms_max << "\n"
+    << "partitioned = [";
+  for (size_t i = 0; i < c.faults_partitioned.size(); ++i) {
+    o << (i == 0 ? "" : ", ") << c.faults_partitioned[i];
+  }
+  o << "]\n\n"
     << "[consensus]\n"
        "# Round deadline: base * factor ^ min(exponent_max, rounds since the last commit - 3).\n"
        "# Defaults 1000, 1.2, 6.\n"

@@ -25,6 +25,16 @@ struct NodeConfig {
   std::string rpc_listen = "127.0.0.1:26657";
   std::string rpc_client_listen = "127.0.0.1:26658";  // the binary client port
   uint64_t rpc_broadcast_commit_timeout_ms = 10'000;
+  // Serve the unsafe_* admin methods (fault injection at run time). Tests only.
+  bool rpc_admin = false;
+
+  // [faults]: fault injection on the p2p network (network/fault.h). Tests only.
+  bool faults_enabled = false;
+  double faults_drop_probability = 0.0;
+  double faults_duplicate_probability = 0.0;
+  uint64_t faults_delay_ms_min = 0;
+  uint64_t faults_delay_ms_max = 0;
+  std::vector<uint32_t> faults_partitioned;  // validator indices cut off from this one
 
   // [consensus]
   uint64_t round_timeout_base_ms = 1'000;

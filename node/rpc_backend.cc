@@ -15,6 +15,11 @@ Status RpcBackend::Health() {
   return Status::Ok();
 }
 
+Result<network::FaultConfig> RpcBackend::Faults(const std::optional<network::FaultConfig>& change) {
+  (void)change;
+  return Status::FailedPrecondition("this node has no fault injection");
+}
+
 CommitWaiters::CommitWaiters(size_t watches_max) : watches_max_(watches_max) {
   HOTBFT_ASSERT(watches_max > 0);
 }

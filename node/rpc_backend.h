@@ -37,6 +37,7 @@
 #include "consensus/types.h"
 #include "crypto/status.h"
 #include "mempool/mempool.h"
+#include "network/fault_injection.h"
 #include "node/executor.h"
 #include "storage/store.h"
 
@@ -128,6 +129,12 @@ class RpcBackend {
   // The Prometheus text of the node's metrics (NodeMetrics::registry.Render(), after
   // refreshing the gauges that are sampled rather than updated).
   virtual std::string MetricsText() = 0;
+
+  // The p2p fault injection (network/fault_injection.h) behind the unsafe_faults admin
+  // method, which the server offers only when RpcServerConfig::admin is set: applies
+  // `change` if given, and returns the settings in force. By default there is none
+  // (kFailedPrecondition).
+  virtual Result<network::FaultConfig> Faults(const std::optional<network::FaultConfig>& change);
 };
 
 // Commit watches for an RpcBackend implementation: WatchTx and UnwatchTx delegate to Watch

@@ -1,6 +1,8 @@
 #include "node/rpc_methods.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <utility>
 
@@ -167,9 +169,19 @@ const std::vector<MethodInfo>& AllMethods() {
   return kMethods;
 }
 
+const std::vector<MethodInfo>& AdminMethods() {
+  static const std::vector<MethodInfo> kMethods = {
+      {"unsafe_faults",
+       {"enabled", "drop", "duplicate", "delay_min_ms", "delay_max_ms", "partition"}},
+  };
+  return kMethods;
+}
+
 const MethodInfo* FindMethod(std::string_view name) {
-  for (const MethodInfo& m : AllMethods()) {
-    if (m.name == name) return &m;
+  for (const auto* list : {&AllMethods(), &AdminMethods()}) {
+    for (const MethodInfo& m : *list) {
+      if (m.name == name) return &m;
+    }
   }
   return nullptr;
 }
@@ -190,7 +202,106 @@ void Methods::Call(const MethodInfo& method, const Params& params, uint64_t send
   if (name == "broadcast_tx_async") return BroadcastAsync(params, sender_id, std::move(reply));
   if (name == "broadcast_tx_sync") return BroadcastSync(params, sender_id, std::move(reply));
   if (name == "broadcast_tx_commit") return BroadcastCommit(params, sender_id, std::move(reply));
+  if (name.rfind("unsafe_", 0) == 0 && !timeouts_.admin) {
+    return reply(RpcReply::Fail(RpcError::MethodNotFound(
+        "'" + name +
+        "' is an admin method, and admin methods are off: set [rpc] admin = true "
+        "in config.toml to serve them (tests only)")));
+  }
+  if (name == "unsafe_faults") return reply(Faults(params));
   reply(RpcReply::Fail(RpcError::MethodNotFound("method '" + name + "' has no handler")));
+}
+
+namespace {
+
+Json FaultsJson(const network::FaultConfig& c) {
+  return Json{{"enabled", c.enabled},
+              {"drop", c.drop_probability},
+              {"duplicate", c.duplicate_probability},
+              {"delay_min_ms", c.delay_ms_min},
+              {"delay_max_ms", c.delay_ms_max},
+              {"partition", Json(c.partitioned)}};
+}
+
+// A probability parameter: a decimal number in [0, 1].
+Result<std::optional<double>> ProbabilityParam(const Params& params, const std::string& name) {
+  auto text = params.String(name);
+  if (!text.ok()) return text.status();
+  if (!*text) return std::optional<double>();
+  char* end = nullptr;
+  const double v = std::strtod((*text)->c_str(), &end);
+  if ((*text)->empty() || end != (*text)->c_str() + (*text)->size() || !(v >= 0.0 && v <= 1.0)) {
+    return Status::InvalidArgument(name + ": expected a number from 0 to 1, got '" + **text + "'");
+  }
+  return std::optional<double>(v);
+}
+
+}  // namespace
+
+// Changes only what the call names; naming any fault turns injection on unless `enabled`
+// says otherwise. `partition` is a comma-separated list of validator indices ("" heals).
+RpcReply Methods::Faults(const Params& params) {
+  auto current = backend_.Faults(std::nullopt);
+  if (!current.ok()) return RpcReply::Fail(RpcError::Unavailable(current.status().message()));
+  network::FaultConfig c = *current;
+  bool named = false;
+  auto drop = ProbabilityParam(params, "drop");
+  auto duplicate = ProbabilityParam(params, "duplicate");
+  auto delay_min = params.Uint("delay_min_ms");
+  auto delay_max = params.Uint("delay_max_ms");
+  auto partition = params.String("partition");
+  auto enabled = params.String("enabled");
+  for (const hotbft::Status* s : {&drop.status(), &duplicate.status(), &delay_min.status(),
+                                  &delay_max.status(), &partition.status(), &enabled.status()}) {
+    if (!s->ok()) return RpcReply::Fail(RpcError::InvalidParams(s->message()));
+  }
+  constexpr uint64_t kDelayMsMax = 600'000;
+  if (*drop) {
+    c.drop_probability = **drop;
+    named = true;
+  }
+  if (*duplicate) {
+    c.duplicate_probability = **duplicate;
+    named = true;
+  }
+  if (*delay_min) {
+    c.delay_ms_min = static_cast<uint32_t>(std::min(**delay_min, kDelayMsMax));
+    named = true;
+  }
+  if (*delay_max) {
+    c.delay_ms_max = static_cast<uint32_t>(std::min(**delay_max, kDelayMsMax));
+    named = true;
+  }
+  if (*partition) {
+    c.partitioned.clear();
+    std::string_view rest = **partition;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string item(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(item.c_str(), &end, 10);
+      if (item.empty() || end != item.c_str() + item.size() || v >= (1u << 16)) {
+        return RpcReply::Fail(RpcError::InvalidParams(
+            "partition: expected validator indices separated by commas, got '" + **partition +
+            "'"));
+      }
+      c.partitioned.insert(static_cast<ValidatorIndex>(v));
+    }
+    named = true;
+  }
+  if (!named && !*enabled) return RpcReply::Ok(FaultsJson(c));  // a read
+  if (named) c.enabled = true;
+  if (*enabled) {
+    if (**enabled != "true" && **enabled != "false") {
+      return RpcReply::Fail(
+          RpcError::InvalidParams("enabled: expected true or false, got '" + **enabled + "'"));
+    }
+    c.enabled = **enabled == "true";
+  }
+  auto applied = backend_.Faults(c);
+  if (!applied.ok()) return RpcReply::Fail(RpcError::InvalidParams(applied.status().message()));
+  return RpcReply::Ok(FaultsJson(*applied));
 }
 
 RpcReply Methods::Health() {

@@ -29,13 +29,17 @@ struct MethodInfo {
   std::vector<std::string> params;  // in positional (JSON-RPC array) order
 };
 
-// Every method, in the order /, the route list, shows them.
+// Every public method, in the order /, the route list, shows them.
 const std::vector<MethodInfo>& AllMethods();
+// The admin methods (named unsafe_*, as in CometBFT), served only with MethodTimeouts::admin.
+const std::vector<MethodInfo>& AdminMethods();
+// A public or admin method by name.
 const MethodInfo* FindMethod(std::string_view name);
 
 struct MethodTimeouts {
   uint64_t commit_ms = 10'000;  // broadcast_tx_commit: from the call to the execution
   uint64_t call_ms = 30'000;    // an admission result or a query answer from the backend
+  bool admin = false;           // serve the admin methods
 };
 
 class Methods {
@@ -56,6 +60,7 @@ class Methods {
   void BroadcastAsync(const Params& params, uint64_t sender_id, ReplyFn reply);
   void BroadcastSync(const Params& params, uint64_t sender_id, ReplyFn reply);
   void BroadcastCommit(const Params& params, uint64_t sender_id, ReplyFn reply);
+  RpcReply Faults(const Params& params);
 
   RpcBackend& backend_;
   asio::io_context& io_;

@@ -54,7 +54,8 @@ class RpcServer::Impl {
         io_(std::make_unique<io_context>()),
         gate_(std::make_shared<rpc::PostGate>(*io_)),
         methods_(backend_, *io_, gate_,
-                 rpc::MethodTimeouts{config_.commit_timeout_ms, config_.call_timeout_ms}) {
+                 rpc::MethodTimeouts{config_.commit_timeout_ms, config_.call_timeout_ms,
+                                     config_.admin}) {
     HOTBFT_ASSERT(config_.connections_max > 0);
     HOTBFT_ASSERT(config_.request_bytes_max > 0);
     HOTBFT_ASSERT(config_.batch_calls_max > 0);

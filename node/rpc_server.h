@@ -44,6 +44,9 @@ struct RpcServerConfig {
   uint64_t commit_timeout_ms = 10'000;  // broadcast_tx_commit (NodeConfig's [rpc] key)
   uint64_t call_timeout_ms = 30'000;    // admission or query answers from the backend
   size_t batch_calls_max = 100;
+  // Serve the admin methods (unsafe_faults: the p2p fault injection). Tests only: anyone
+  // who reaches the port could cut the node off. NodeConfig's [rpc] admin.
+  bool admin = false;
 };
 
 struct RpcServerStats {

@@ -18,6 +18,7 @@
 #include "crypto/key_file.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
+#include "network/fault_injection.h"
 #include "network/transport.h"
 #include "node/client_port.h"
 #include "node/genesis.h"
@@ -84,6 +85,9 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   std::unique_ptr<mempool::Mempool> pool;
   std::unique_ptr<NodeCore> core;
   std::unique_ptr<network::Transport> transport;
+  // With [faults] enabled or [rpc] admin: the fault injection around the transport.
+  std::unique_ptr<network::FaultyNetwork> faulty;
+  network::PeerNetwork* net = nullptr;  // where messages to peers go: faulty or transport
 
   asio::io_context consensus_io;
   asio::executor_work_guard<asio::io_context::executor_type> consensus_work{
@@ -137,10 +141,10 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   // ---- NodeOutput (the consensus thread, except Wake) ----
 
   void Send(uint32_t to, const Message& message) override {
-    transport->Send(to, message, network::Priority::kConsensus);
+    net->Send(to, message, network::Priority::kConsensus);
   }
   void Broadcast(const Message& message) override {
-    transport->Broadcast(message, network::Priority::kConsensus);
+    net->Broadcast(message, network::Priority::kConsensus);
   }
   void RequestPayload(const RequestPayloadAction& request) override {
     // Leaves out the transactions of the blocks the new block extends that the mempool has
@@ -294,7 +298,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       for (size_t j = i; j < gossip.size() && j < i + network::kGossipTxsMax; ++j) {
         batch.txs.push_back(gossip[j].tx);
       }
-      transport->Broadcast(batch, network::Priority::kGossip);
+      net->Broadcast(batch, network::Priority::kGossip);
     }
     for (uint64_t peer : pool->TakePenalties()) {
       spdlog::warn(
@@ -380,6 +384,29 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       }
     }
     return metrics.registry.Render();
+  }
+
+  Result<network::FaultConfig> Faults(const std::optional<network::FaultConfig>& change) override {
+    if (!faulty) {
+      return Status::FailedPrecondition(
+          "fault injection is off: start the node with [faults] enabled = true or [rpc] admin = "
+          "true in config.toml");
+    }
+    if (change) {
+      for (ValidatorIndex v : change->partitioned) {
+        if (v >= validators.size() || v == self) {
+          return Status::InvalidArgument(
+              "partition: " + std::to_string(v) + " is not another validator (0.." +
+              std::to_string(validators.size() - 1) + ", not " + std::to_string(self) + ")");
+        }
+      }
+      if (Status s = faulty->Configure(*change); !s.ok()) return s;
+      spdlog::warn("fault injection {}: drop {}, duplicate {}, delay {}..{} ms, {} peers cut off",
+                   change->enabled ? "on" : "off", change->drop_probability,
+                   change->duplicate_probability, change->delay_ms_min, change->delay_ms_max,
+                   change->partitioned.size());
+    }
+    return faulty->config();
   }
 
   void RecheckLoop() {
@@ -487,6 +514,27 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
   n.transport = std::make_unique<network::Transport>(transport, n.validators, n.self,
                                                      std::move(handshake_signer).value(),
                                                      std::make_unique<SystemRandom>());
+  n.net = n.transport.get();
+  if (n.config.faults_enabled || n.config.rpc_admin) {
+    network::Transport* t = n.transport.get();
+    const uint64_t seed = SystemRandom().NextU64();
+    n.faulty = std::make_unique<network::FaultyNetwork>(
+        *t,
+        [t](uint32_t delay_ms, std::function<void()> fn) { t->RunAfter(delay_ms, std::move(fn)); },
+        n.validators.size(), n.self, seed);
+    network::FaultConfig faults;
+    faults.enabled = n.config.faults_enabled;
+    faults.drop_probability = n.config.faults_drop_probability;
+    faults.duplicate_probability = n.config.faults_duplicate_probability;
+    faults.delay_ms_min = static_cast<uint32_t>(n.config.faults_delay_ms_min);
+    faults.delay_ms_max = static_cast<uint32_t>(n.config.faults_delay_ms_max);
+    faults.partitioned.insert(n.config.faults_partitioned.begin(),
+                              n.config.faults_partitioned.end());
+    if (auto applied = n.Faults(faults); !applied.ok()) {
+      return applied.status().With("config " + paths.config + ": [faults]");
+    }
+    n.net = n.faulty.get();
+  }
   {
     std::lock_guard lock(n.status_mutex);
     NodeSnapshot& s = n.snapshot;
@@ -504,6 +552,7 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
   RpcServerConfig rpc;
   rpc.listen = n.config.rpc_listen;
   rpc.commit_timeout_ms = n.config.rpc_broadcast_commit_timeout_ms;
+  rpc.admin = n.config.rpc_admin;
   n.rpc = std::make_unique<RpcServer>(rpc, n, &n.metrics);
   ClientPortConfig port;
   port.listen = n.config.rpc_client_listen;
@@ -515,9 +564,11 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
 Status ValidatorNode::Start() {
   Impl& n = *impl_;
   HOTBFT_ASSERT(!n.running);
-  Status started = n.transport->Start([&n](ValidatorIndex from, network::NetworkMessage m) {
+  network::InboundHandler handler = [&n](ValidatorIndex from, network::NetworkMessage m) {
     n.OnPeerMessage(from, std::move(m));
-  });
+  };
+  if (n.faulty) handler = n.faulty->WrapInbound(std::move(handler));
+  Status started = n.transport->Start(std::move(handler));
   if (!started.ok()) return started.With("starting the p2p transport on " + n.config.p2p_listen);
   n.running = true;
   n.consensus_thread = std::thread([&n] { n.consensus_io.run(); });

@@ -44,6 +44,13 @@ TEST(ConfigTest, EveryKeyRoundTrips) {
   c.rpc_listen = "127.0.0.1:30010";
   c.rpc_client_listen = "127.0.0.1:30011";
   c.rpc_broadcast_commit_timeout_ms = 2'000;
+  c.rpc_admin = true;
+  c.faults_enabled = true;
+  c.faults_drop_probability = 0.25;
+  c.faults_duplicate_probability = 0.125;
+  c.faults_delay_ms_min = 5;
+  c.faults_delay_ms_max = 50;
+  c.faults_partitioned = {1, 3};
   c.round_timeout_base_ms = 400;
   c.round_timeout_factor = 1.5;
   c.round_timeout_exponent_max = 4;
@@ -62,6 +69,21 @@ TEST(ConfigTest, EveryKeyRoundTrips) {
   auto parsed = ParseConfig(RenderConfig(c), "config.toml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(*parsed, c);
+}
+
+TEST(ConfigTest, BadFaultSettingsNameTheKey) {
+  auto drop = ParseConfig("[faults]\ndrop_probability = 1.5\n", "config.toml");
+  ASSERT_FALSE(drop.ok());
+  EXPECT_NE(drop.status().message().find("faults.drop_probability"), std::string::npos)
+      << drop.status().ToString();
+  auto delay = ParseConfig("[faults]\ndelay_ms_min = 9\ndelay_ms_max = 3\n", "config.toml");
+  ASSERT_FALSE(delay.ok());
+  EXPECT_NE(delay.status().message().find("faults.delay_ms_min"), std::string::npos)
+      << delay.status().ToString();
+  auto peers = ParseConfig("[faults]\npartitioned = [\"one\"]\n", "config.toml");
+  ASSERT_FALSE(peers.ok());
+  EXPECT_NE(peers.status().message().find("faults.partitioned"), std::string::npos)
+      << peers.status().ToString();
 }
 
 TEST(ConfigTest, TheRenderedFileCommentsEveryKey) {
@@ -83,7 +105,7 @@ TEST(ConfigTest, TheRenderedFileCommentsEveryKey) {
     previous = line;
     pos = end + 1;
   }
-  EXPECT_EQ(keys, 22u);
+  EXPECT_EQ(keys, 29u);
 }
 
 TEST(ConfigTest, BadValuesNameTheFileTheKeyAndTheReason) {

@@ -210,6 +210,13 @@ class FakeBackend : public RpcBackend {
   }
   std::string MetricsText() override { return metrics_.registry.Render(); }
 
+  // The fault settings unsafe_faults reads and writes (RpcBackend::Faults).
+  Result<network::FaultConfig> Faults(const std::optional<network::FaultConfig>& change) override {
+    std::lock_guard lock(mutex_);
+    if (change) faults_ = *change;
+    return faults_;
+  }
+
  private:
   // REQUIRES: mutex_ not held. Returns the new height.
   Height AppendBlock(const std::vector<Bytes>& txs) {
@@ -275,6 +282,7 @@ class FakeBackend : public RpcBackend {
   std::map<Hash32, storage::TxRecord> records_;
   Height committed_ = 0;
   Height executed_ = 0;
+  network::FaultConfig faults_;
   CommitWaiters waiters_;
   NodeMetrics metrics_;
 };

@@ -470,6 +470,38 @@ TEST_F(RpcTest, JsonRpcErrors) {
 
 // ---- HTTP errors and limits ----
 
+TEST_F(RpcTest, TheAdminMethodIsOffByDefault) {
+  EXPECT_NE(Error("/unsafe_faults?drop=0.5", 404, -32601).find("set [rpc] admin = true"),
+            std::string::npos);
+  EXPECT_FALSE(backend_.Faults(std::nullopt)->enabled);
+  // Nor does the route list name it.
+  EXPECT_EQ(Result("/")["routes"].dump().find("unsafe"), std::string::npos);
+}
+
+TEST_F(RpcTest, TheAdminMethodChangesOnlyWhatItNames) {
+  RpcServerConfig config;
+  config.admin = true;
+  Restart(config);
+  Json read = Result("/unsafe_faults");
+  EXPECT_EQ(read["enabled"], false);
+  Json set = Result("/unsafe_faults?partition=\"1,3\"&delay_min_ms=5&delay_max_ms=20");
+  EXPECT_EQ(set["enabled"], true);
+  EXPECT_EQ(set["partition"], Json::array({1, 3}));
+  EXPECT_EQ(set["delay_max_ms"], 20);
+  Json drop = Result("/unsafe_faults?drop=\"0.25\"");
+  EXPECT_EQ(drop["drop"], 0.25);
+  EXPECT_EQ(drop["partition"], Json::array({1, 3}));  // kept
+  Json healed = Result("/unsafe_faults?partition=\"\"&enabled=\"false\"");
+  EXPECT_EQ(healed["partition"], Json::array());
+  EXPECT_EQ(healed["enabled"], false);
+  EXPECT_NE(Error("/unsafe_faults?drop=\"2\"", 400, -32602).find("drop"), std::string::npos);
+  EXPECT_NE(Error("/unsafe_faults?partition=\"1,x\"", 400, -32602).find("partition"),
+            std::string::npos);
+  EXPECT_NE(Error("/unsafe_faults?enabled=\"maybe\"", 400, -32602).find("enabled"),
+            std::string::npos);
+  EXPECT_EQ(backend_.Faults(std::nullopt)->drop_probability, 0.25);
+}
+
 TEST_F(RpcTest, UnknownRoutesAndMethodsAreRefused) {
   EXPECT_NE(Error("/nope", 404, -32601).find("unknown route '/nope'; routes: /health"),
             std::string::npos);
