@@ -58,6 +58,8 @@ CoreConfig CoreConfigOf(const NodeConfig& c, const Genesis& g) {
   core.empty_block_interval_ms = c.empty_block_interval_ms;
   core.payload_bytes_max = c.payload_bytes_max;
   core.payload_txs_max = c.payload_txs_max;
+  // Catch-up responses stay well inside a p2p frame (8 MiB with the 16 MiB default).
+  core.sync_response_bytes_max = c.p2p_frame_bytes_max / 2;
   return core;
 }
 
