@@ -19,6 +19,11 @@
 // Run alone:
 //   ctest --test-dir BUILD -L integration          (each test a CTest case)
 //   BUILD/bin/integration_test [--gtest_filter=*Crashed*]
+//   DivergentAppIsCaught     the checks above shown firing: one validator runs another app
+//                            (noop); it halts on the first app hash it disagrees with, and
+//                            the agreement and health checks fail on it while the other
+//                            three agree
+//
 // Environment: HOTBFT_INTEGRATION_SEED=N replays a run (transaction contents and their spread
 // over the nodes; the seed is printed on failure); HOTBFT_INTEGRATION_KEEP=1 keeps the
 // testnet directories (homes and node logs) instead of deleting them.
@@ -28,6 +33,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -276,12 +282,18 @@ class IntegrationTest : public ::testing::Test {
     cluster_.reset();
   }
 
-  // A fresh testnet with every validator started and answering; owned by the fixture.
-  Cluster* StartCluster(const ClusterOptions& options = {}) {
+  // A fresh testnet, not started; owned by the fixture.
+  Cluster* CreateCluster(const ClusterOptions& options = {}) {
     auto cluster = Cluster::Create(options);
     EXPECT_TRUE(cluster.ok()) << cluster.status().ToString();
     if (!cluster.ok()) return nullptr;
     cluster_ = std::move(*cluster);
+    return cluster_.get();
+  }
+
+  // A fresh testnet with every validator started and answering; owned by the fixture.
+  Cluster* StartCluster(const ClusterOptions& options = {}) {
+    if (CreateCluster(options) == nullptr) return nullptr;
     const Status started = cluster_->StartAll(kStartMs);
     EXPECT_TRUE(started.ok()) << started.message();
     return started.ok() ? cluster_.get() : nullptr;
@@ -671,6 +683,49 @@ TEST_F(IntegrationTest, BadFramesAreRejected) {
   ASSERT_TRUE(SubmitAndAwait(*cluster, all, MakeTxs(rng_, "afterwards", 40)));
   EXPECT_TRUE(cluster->WaitForAgreement(all, 1, kSettleMs));
   EXPECT_TRUE(AllHealthy(*cluster, all));
+}
+
+// The harness's checks are trusted once seen failing on a real divergence: validator 3 runs
+// the noop app (app hash always zero) beside three kvstores.
+TEST_F(IntegrationTest, DivergentAppIsCaught) {
+  SEED_TRACE();
+  auto cluster = CreateCluster();
+  ASSERT_NE(cluster, nullptr);
+  constexpr uint32_t kOdd = 3;
+  const std::string config_path = node::PathsOf(cluster->node(kOdd).home).config;
+  auto config = node::LoadConfig(config_path);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  config->app = "noop";
+  {
+    std::ofstream out(config_path, std::ios::trunc);
+    out << node::RenderConfig(*config);
+    ASSERT_TRUE(out.good()) << config_path;
+  }
+  const Status started = cluster->StartAll(kStartMs);
+  ASSERT_TRUE(started.ok()) << started.message();
+  const auto all = cluster->AllValidators();
+  const std::vector<uint32_t> honest = {0, 1, 2};
+  ASSERT_TRUE(SubmitAndAwait(*cluster, honest, MakeTxs(rng_, "diverge", 20)));
+  // Once the chain is idle, all four have executed the same height: the agreement check
+  // fails at once on the app hashes (no timeout: a divergence is not slowness).
+  const uint64_t started_ms = MonotonicMs();
+  auto agreement = cluster->WaitForAgreement(all, 1, kSettleMs);
+  EXPECT_FALSE(agreement);
+  EXPECT_NE(std::string(agreement.message()).find("disagree"), std::string::npos)
+      << agreement.message();
+  EXPECT_LT(MonotonicMs() - started_ms, kSettleMs);
+  // The next block's header carries the app hash the other three computed: validator 3
+  // must notice and halt with both hashes (DESIGN.md, Execution), and the health check fails.
+  ASSERT_TRUE(SubmitAndAwait(*cluster, honest, MakeTxs(rng_, "next", 5)));
+  EXPECT_TRUE(cluster->WaitUntil("node3 halts", kSettleMs, [&](std::string* detail) {
+    auto view = cluster->View(kOdd);
+    *detail = view.ok() ? view->raw.dump() : view.status().ToString();
+    return view.ok() && view->halted;
+  }));
+  EXPECT_FALSE(AllHealthy(*cluster, all));
+  // The three that agree pass both checks.
+  EXPECT_TRUE(cluster->WaitForAgreement(honest, 1, kSettleMs));
+  EXPECT_TRUE(AllHealthy(*cluster, honest));
 }
 
 }  // namespace
