@@ -555,6 +555,11 @@ TEST_F(IntegrationTest, OutsiderCannotJoin) {
     EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << r.status().ToString();
   }
   EXPECT_TRUE(cluster->Running(outsider)) << cluster->LogTails({outsider});
+  // Its side: no handshake ever completed.
+  const std::string outsider_log = cluster->Log(outsider);
+  EXPECT_EQ(outsider_log.find("connected to validator"), std::string::npos)
+      << cluster->LogTails({outsider}, 60);
+
   EXPECT_TRUE(AllHealthy(*cluster, all));
 }
 
