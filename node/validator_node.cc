@@ -101,6 +101,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       mempool_io.get_executor()};
   std::thread mempool_thread;
   std::atomic<bool> poll_posted{false};
+  std::atomic<bool> txs_available_posted{false};
   bool running = false;
 
   // The recheck thread.
@@ -174,6 +175,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     }
     // After the mempool's update (rpc_backend.h, CommitWaiters).
     commit_waiters.OnExecuted(result);
+    if (!result.tx_hashes.empty() && pool->stats().txs > 0) NotifyTxsAvailable();
     metrics.committed_txs.Inc(result.tx_results.size());
     metrics.executed_height.Set(static_cast<int64_t>(result.height));
     {
@@ -220,7 +222,11 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     timer.expires_after(std::chrono::milliseconds(deadline > now ? deadline - now : 0));
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
+      const Core& c = core->core();
+      const Round round = c.current_round();
+      const uint64_t timeouts = c.counters().timeouts_sent;
       core->OnTick(NowMs());
+      if (c.counters().timeouts_sent > timeouts) LogTimeout(round);
       AfterInput();
     });
     UpdateMetrics(now);
@@ -247,6 +253,16 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     snapshot.execution = core->execution_status();
     const CoreStateSizes sizes = c.state_sizes();
     snapshot.catching_up = sizes.missing_blocks > 0 || sizes.fetched_blocks > 0;
+  }
+
+  // This validator gave up on `round`: what an operator needs to see why.
+  void LogTimeout(Round round) {
+    const Core& c = core->core();
+    spdlog::info(
+        "round {} timed out (leader {}): high QC round {}, committed height {}, executed height "
+        "{}, proposals waiting for execution {}",
+        round, election->Leader(round), c.tree().high_qc().vote_data.round, c.committed_height(),
+        core->executed_height(), c.counters().proposals_waiting_execution);
   }
 
   // The consensus metrics, from the core's counters (consensus thread).
@@ -287,13 +303,14 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     }
     auto batch = std::get<network::TxBatch>(std::move(message));
     asio::post(mempool_io, [this, from, batch = std::move(batch)] {
-      for (const auto& tx : batch.txs) pool->Add(*tx, mempool::Sender::Peer(from));
-      AfterAdmission();
+      bool admitted = false;
+      for (const auto& tx : batch.txs) admitted |= pool->Add(*tx, mempool::Sender::Peer(from)).ok();
+      AfterAdmission(admitted);
     });
   }
 
   // After admissions: gossip what clients sent, wake an idle leader.
-  void AfterAdmission() {
+  void AfterAdmission(bool admitted) {
     std::vector<mempool::GossipTx> gossip = pool->TakeGossip();
     for (size_t i = 0; i < gossip.size(); i += network::kGossipTxsMax) {
       network::TxBatch batch;
@@ -309,12 +326,21 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
           peer);
       metrics.invalid_messages.With("invalid_txs").Inc();
     }
-    if (pool->TakeBecameNonEmpty()) {
-      asio::post(consensus_io, [this] {
-        core->OnTxsAvailable(NowMs());
-        AfterInput();
-      });
-    }
+    if (pool->TakeBecameNonEmpty() || admitted) NotifyTxsAvailable();
+  }
+
+  // Tells a leader that waits for transactions that some may be proposable now. Not only
+  // when the pool stops being empty: a pool whose every transaction is in the blocks a
+  // proposal extends reaps nothing, so new admissions, and each executed height (which
+  // takes a block off the path), may end the wait. Coalesced: one post at a time; a core
+  // that is not waiting ignores it.
+  void NotifyTxsAvailable() {
+    if (txs_available_posted.exchange(true)) return;
+    asio::post(consensus_io, [this] {
+      txs_available_posted = false;
+      core->OnTxsAvailable(NowMs());
+      AfterInput();
+    });
   }
 
   // ---- RpcBackend (any thread) ----
@@ -323,8 +349,12 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     asio::post(mempool_io, [this, txs = std::move(txs), from, done = std::move(done)]() mutable {
       std::vector<mempool::AddResult> results;
       results.reserve(txs.size());
-      for (Bytes& tx : txs) results.push_back(pool->Add(std::move(tx), from));
-      AfterAdmission();
+      bool admitted = false;
+      for (Bytes& tx : txs) {
+        results.push_back(pool->Add(std::move(tx), from));
+        admitted |= results.back().ok();
+      }
+      AfterAdmission(admitted);
       done(std::move(results));
     });
   }
@@ -628,7 +658,7 @@ void ValidatorNode::Stop() {
 
 mempool::AddResult ValidatorNode::SubmitTx(Bytes tx, uint64_t client_id) {
   mempool::AddResult result = impl_->pool->Add(std::move(tx), mempool::Sender::Client(client_id));
-  if (result.ok() && impl_->running) impl_->AfterAdmission();
+  if (result.ok() && impl_->running) impl_->AfterAdmission(true);
   return result;
 }
 

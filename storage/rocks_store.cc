@@ -1,8 +1,10 @@
 #include "storage/rocks_store.h"
 
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
+#include <rocksdb/table.h>
 
 #include <limits>
 #include <utility>
@@ -88,6 +90,27 @@ Status RocksStore::Open() {
   return LoadTip();
 }
 
+namespace {
+
+// Point lookups by random 32-byte keys (is this transaction committed? is this block
+// stored?) mostly miss: every admission asks about a new transaction. Bloom filters, in
+// the memtable and in the tables, answer most misses without searching, which a profile
+// of a loaded validator put at a third of its CPU without them.
+rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
+  rocksdb::ColumnFamilyOptions options;
+  if (name == layout::kTxs || name == layout::kBlocks || name == layout::kResults) {
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+  }
+  return options;
+}
+
+}  // namespace
+
 Status RocksStore::OpenDatabase() {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -97,7 +120,7 @@ Status RocksStore::OpenDatabase() {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (std::string_view name : layout::kColumnFamilyNames) {
-    families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    families.emplace_back(std::string(name), FamilyOptions(name));
   }
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
