@@ -1,6 +1,8 @@
 #include "node/validator_node.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -31,6 +33,9 @@ namespace hotbft::node {
 namespace asio = boost::asio;
 
 namespace {
+
+// The recheck thread's nice value (relative priority, Linux: per thread).
+constexpr int kRecheckNice = 10;
 
 uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -256,13 +261,16 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   }
 
   // This validator gave up on `round`: what an operator needs to see why.
+  // An idle chain (no transactions, no empty blocks) moves through rounds by timeouts, so
+  // those are debug lines; with transactions waiting, a timeout is news.
   void LogTimeout(Round round) {
     const Core& c = core->core();
-    spdlog::info(
-        "round {} timed out (leader {}): high QC round {}, committed height {}, executed height "
-        "{}, proposals waiting for execution {}",
-        round, election->Leader(round), c.tree().high_qc().vote_data.round, c.committed_height(),
-        core->executed_height(), c.counters().proposals_waiting_execution);
+    const size_t waiting = pool->stats().txs;
+    spdlog::log(waiting > 0 ? spdlog::level::info : spdlog::level::debug,
+                "round {} timed out (leader {}) with {} transactions in the pool: high QC round "
+                "{}, committed height {}, executed height {}",
+                round, election->Leader(round), waiting, c.tree().high_qc().vote_data.round,
+                c.committed_height(), core->executed_height());
   }
 
   // The consensus metrics, from the core's counters (consensus thread).
@@ -442,6 +450,12 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   }
 
   void RecheckLoop() {
+    // Background work: below consensus, execution and admission when the CPU is short. A
+    // recheck that falls behind checks less often (a commit makes every transaction due
+    // again), never blocks a commit.
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kRecheckNice) != 0) {
+      spdlog::debug("recheck thread: setpriority failed; it runs at the node's priority");
+    }
     for (;;) {
       {
         std::unique_lock lock(recheck_mutex);
