@@ -19,6 +19,9 @@
 // Run alone:
 //   ctest --test-dir BUILD -L integration          (each test a CTest case)
 //   BUILD/bin/integration_test [--gtest_filter=*Crashed*]
+//   AllKilledAndRestarted    every validator SIGKILLed at once while transactions are in
+//                            flight: restarted, all four hold every transaction a client was
+//                            told is committed, agree, and commit again
 //   DivergentAppIsCaught     the checks above shown firing: one validator runs another app
 //                            (noop); it halts on the first app hash it disagrees with, and
 //                            the agreement and health checks fail on it while the other
@@ -687,6 +690,84 @@ TEST_F(IntegrationTest, BadFramesAreRejected) {
   }));
   ASSERT_TRUE(SubmitAndAwait(*cluster, all, MakeTxs(rng_, "afterwards", 40)));
   EXPECT_TRUE(cluster->WaitForAgreement(all, 1, kSettleMs));
+  EXPECT_TRUE(AllHealthy(*cluster, all));
+}
+
+// Durability: what a client was told is committed survives SIGKILL of every validator at
+// once; restarted, the four recover, agree, and go on committing.
+TEST_F(IntegrationTest, AllKilledAndRestarted) {
+  SEED_TRACE();
+  auto cluster = StartCluster();
+  ASSERT_NE(cluster, nullptr);
+  const auto all = cluster->AllValidators();
+  // Transactions in flight on node 0's client port: a batch of 20 every ~20 ms; the kill
+  // comes at the first commit notification that arrives while batches remain to be sent, so
+  // later transactions are still being admitted or ordered.
+  const auto txs = MakeTxs(rng_, "durable", 2000);
+  PortSubmitter submitter;
+  auto client = node::PortClient::Connect(cluster->node(0).client, 10'000);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  submitter.client = std::move(*client);
+  // Reads what arrives until `until_ms` or the first commit notification.
+  auto drain = [&](uint64_t until_ms) -> ::testing::AssertionResult {
+    while (submitter.committed.empty()) {
+      const uint64_t now = MonotonicMs();
+      if (now >= until_ms) break;
+      // A receive timeout leaves the connection usable.
+      auto message = submitter.client->Receive(until_ms - now);
+      if (!message.ok()) continue;
+      if (const auto* result = std::get_if<node::BatchResult>(&*message)) {
+        for (const node::Admission& a : result->results) {
+          if (a.outcome != mempool::AddOutcome::kAdded) {
+            return ::testing::AssertionFailure() << "not admitted: " << a.log;
+          }
+        }
+        continue;
+      }
+      const auto* notice = std::get_if<node::CommitNotice>(&*message);
+      if (notice == nullptr) return ::testing::AssertionFailure() << "the node closed the port";
+      for (const node::CommittedTx& c : notice->committed) {
+        if (c.code != 0) return ::testing::AssertionFailure() << c.hash.hex() << " failed";
+        submitter.committed[c.hash] = c;
+      }
+    }
+    return ::testing::AssertionSuccess();
+  };
+  size_t sent = 0;
+  while (sent < txs.size() && submitter.committed.empty()) {
+    std::vector<Bytes> batch;
+    for (size_t k = sent; k < sent + 20; ++k) batch.push_back(txs[k].bytes);
+    ASSERT_TRUE(submitter.client->Send(batch, /*notify=*/true).ok());
+    sent += batch.size();
+    ASSERT_TRUE(drain(MonotonicMs() + 20));
+  }
+  ASSERT_TRUE(drain(MonotonicMs() + kCommitMs));
+  ASSERT_FALSE(submitter.committed.empty()) << "nothing committed\n" << cluster->LogTails();
+  std::vector<const TestTx*> acknowledged;
+  uint64_t top = 0;
+  for (const TestTx& tx : txs) {
+    auto it = submitter.committed.find(tx.hash);
+    if (it == submitter.committed.end()) continue;
+    acknowledged.push_back(&tx);
+    top = std::max(top, it->second.height);
+  }
+  for (uint32_t i : all) cluster->Kill(i);
+  std::printf("integration: killed all four with %zu of %zu transactions sent reported committed\n",
+              acknowledged.size(), sent);
+  const Status restarted = cluster->StartAll(kStartMs);
+  ASSERT_TRUE(restarted.ok()) << restarted.message();
+  // Each node recovers at least what it had executed; every acknowledged transaction is
+  // there on every node once the four have executed the top height again.
+  ASSERT_TRUE(SubmitAndAwait(*cluster, all, MakeTxs(rng_, "again", 20)));
+  uint64_t common = 0;
+  ASSERT_TRUE(cluster->WaitForAgreement(all, top + 1, kSettleMs, &common));
+  for (const TestTx* tx : acknowledged) {
+    for (uint32_t i : all) ASSERT_TRUE(TxCommittedOn(*cluster, i, *tx));
+  }
+  for (uint32_t i : all) {
+    EXPECT_NE(cluster->Log(i).find("recovered: committed height"), std::string::npos)
+        << cluster->LogTails({i});
+  }
   EXPECT_TRUE(AllHealthy(*cluster, all));
 }
 
