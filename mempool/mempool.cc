@@ -138,8 +138,6 @@ AddResult Mempool::Add(Bytes tx, Sender from) {
   entry.checked = generation_;
   bytes_ += entry.tx->size();
   if (by_hash_.empty()) became_non_empty_ = true;
-  by_seq_.emplace(entry.seq, hash);
-  by_sender_[from].insert(entry.seq);
   if (from.kind == Sender::Kind::kClient) {
     if (gossip_.size() < config_.gossip_queue_max) {
       gossip_.push_back(GossipTx{entry.tx, hash});
@@ -147,7 +145,10 @@ AddResult Mempool::Add(Bytes tx, Sender from) {
       ++counters_.gossip_dropped;
     }
   }
-  by_hash_.emplace(hash, std::move(entry));
+  const uint64_t seq = entry.seq;
+  const Entry* stored = &by_hash_.emplace(hash, std::move(entry)).first->second;
+  by_seq_.emplace(seq, stored);
+  by_sender_[from].emplace(seq, stored);
   ++counters_.added[static_cast<size_t>(AddOutcome::kAdded)];
   return {AddOutcome::kAdded, hash, 0, {}};
 }
@@ -159,27 +160,29 @@ std::shared_ptr<Payload> Mempool::Reap(uint64_t bytes_max, uint32_t txs_max,
   // Each sender's cursor into its own transactions; senders whose next one does not fit
   // drop out.
   struct Cursor {
-    std::set<uint64_t>::const_iterator next;
-    std::set<uint64_t>::const_iterator end;
+    std::map<uint64_t, const Entry*>::const_iterator next;
+    std::map<uint64_t, const Entry*>::const_iterator end;
   };
   std::vector<Cursor> cursors;
   cursors.reserve(by_sender_.size());
-  for (const auto& [sender, seqs] : by_sender_) cursors.push_back({seqs.begin(), seqs.end()});
-  std::vector<uint64_t> chosen;
+  for (const auto& [sender, entries] : by_sender_) {
+    cursors.push_back({entries.begin(), entries.end()});
+  }
+  std::vector<const Entry*> chosen;
   uint64_t bytes = 0;
   while (!cursors.empty() && chosen.size() < txs_max) {
     for (size_t i = 0; i < cursors.size() && chosen.size() < txs_max;) {
       Cursor& c = cursors[i];
       bool took = false;
       while (c.next != c.end) {
-        const Entry& e = by_hash_.at(by_seq_.at(*c.next));
-        if (exclude.count(e.hash) != 0) {
+        const Entry& e = *c.next->second;
+        if (!exclude.empty() && exclude.count(e.hash) != 0) {
           ++c.next;
           continue;
         }
         if (bytes + e.tx->size() <= bytes_max) {
           bytes += e.tx->size();
-          chosen.push_back(*c.next);
+          chosen.push_back(&e);
           ++c.next;
           took = true;
         }
@@ -193,9 +196,10 @@ std::shared_ptr<Payload> Mempool::Reap(uint64_t bytes_max, uint32_t txs_max,
       }
     }
   }
-  std::sort(chosen.begin(), chosen.end());
+  std::sort(chosen.begin(), chosen.end(),
+            [](const Entry* a, const Entry* b) { return a->seq < b->seq; });
   payload->txs.reserve(chosen.size());
-  for (uint64_t seq : chosen) payload->txs.push_back(*by_hash_.at(by_seq_.at(seq)).tx);
+  for (const Entry* e : chosen) payload->txs.push_back(*e->tx);
   return payload;
 }
 
@@ -238,9 +242,9 @@ size_t Mempool::Recheck(size_t max) {
     // one the app failed to answer).
     for (auto it = by_seq_.lower_bound(recheck_cursor_); it != by_seq_.end(); ++it) {
       if (due.size() >= max) break;
-      const Entry& e = by_hash_.at(it->second);
+      const Entry& e = *it->second;
       recheck_cursor_ = it->first + 1;
-      if (e.checked < generation_) due.push_back({e.tx, it->second, it->first, generation_});
+      if (e.checked < generation_) due.push_back({e.tx, e.hash, it->first, generation_});
     }
   }
   size_t refused = 0;
@@ -292,6 +296,11 @@ std::vector<uint64_t> Mempool::TakePenalties() {
 bool Mempool::TakeBecameNonEmpty() {
   std::lock_guard lock(mutex_);
   return std::exchange(became_non_empty_, false);
+}
+
+size_t Mempool::size() const {
+  std::lock_guard lock(mutex_);
+  return by_hash_.size();
 }
 
 bool Mempool::Contains(const Hash32& hash) const {

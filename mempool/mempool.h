@@ -143,6 +143,8 @@ class Mempool {
   bool TakeBecameNonEmpty();
 
   bool Contains(const Hash32& hash) const;
+  // The number of transactions in the pool (cheap; stats() walks the pool).
+  size_t size() const;
   MempoolStats stats() const;
   const MempoolConfig& config() const { return config_; }
 
@@ -180,8 +182,10 @@ class Mempool {
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   std::unordered_map<Hash32, Entry, Hash32Hasher> by_hash_;
-  std::map<uint64_t, Hash32> by_seq_;               // arrival order
-  std::map<Sender, std::set<uint64_t>> by_sender_;  // each sender's, in arrival order
+  // Arrival order, overall and per sender. The entries live in by_hash_ (whose nodes do not
+  // move), so walking these needs no hash lookup.
+  std::map<uint64_t, const Entry*> by_seq_;
+  std::map<Sender, std::map<uint64_t, const Entry*>> by_sender_;
   uint64_t bytes_ = 0;
   uint64_t next_seq_ = 0;
   uint64_t generation_ = 0;      // commits seen

@@ -180,7 +180,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     }
     // After the mempool's update (rpc_backend.h, CommitWaiters).
     commit_waiters.OnExecuted(result);
-    if (!result.tx_hashes.empty() && pool->stats().txs > 0) NotifyTxsAvailable();
+    if (!result.tx_hashes.empty() && pool->size() > 0) NotifyTxsAvailable();
     metrics.committed_txs.Inc(result.tx_results.size());
     metrics.executed_height.Set(static_cast<int64_t>(result.height));
     {
@@ -265,7 +265,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   // those are debug lines; with transactions waiting, a timeout is news.
   void LogTimeout(Round round) {
     const Core& c = core->core();
-    const size_t waiting = pool->stats().txs;
+    const size_t waiting = pool->size();
     spdlog::log(waiting > 0 ? spdlog::level::info : spdlog::level::debug,
                 "round {} timed out (leader {}) with {} transactions in the pool: high QC round "
                 "{}, committed height {}, executed height {}",

@@ -270,9 +270,13 @@ Result<std::shared_ptr<const Block>> RocksStore::ReadBlock(const Hash32& id) con
 }
 
 Result<std::vector<HeightId>> RocksStore::ReadUncommitted(std::optional<Height> up_to,
-                                                          const rocksdb::Snapshot* snapshot) const {
+                                                          const rocksdb::Snapshot* snapshot,
+                                                          Height from) const {
   rocksdb::ReadOptions read;
   read.snapshot = snapshot;
+  const std::string lower = HeightKey(from);
+  const rocksdb::Slice lower_slice = ToSlice(lower);
+  read.iterate_lower_bound = &lower_slice;
   // Keys are height then id, so every key of a height <= up_to sorts below HeightKey(up_to + 1).
   std::string bound;
   rocksdb::Slice bound_slice;
@@ -283,7 +287,7 @@ Result<std::vector<HeightId>> RocksStore::ReadUncommitted(std::optional<Height> 
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Handle(layout::kUncommittedCf)));
   std::vector<HeightId> entries;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(lower_slice); it->Valid(); it->Next()) {
     auto entry = DecodeHeightIdKey(ToView(it->key()), "uncommitted index key");
     if (!entry.ok()) return entry.status();
     HOTBFT_ASSERT(!up_to || entry->height <= *up_to);
@@ -294,7 +298,11 @@ Result<std::vector<HeightId>> RocksStore::ReadUncommitted(std::optional<Height> 
 }
 
 Result<std::vector<HeightId>> RocksStore::ReadUncommittedUpTo(Height height) const {
-  return ReadUncommitted(height, nullptr);
+  // Called while planning a write (write_mutex_ held), so tip_ is the committed height the
+  // store holds: every entry at or below it left the index when that height committed (and
+  // none is added there since), so the scan starts above it. From the first key instead, it
+  // would step over every deletion still in the memtable, one more per committed height.
+  return ReadUncommitted(height, nullptr, tip_.committed_height + 1);
 }
 
 Result<bool> RocksStore::HasBlockResult(Height height) const {

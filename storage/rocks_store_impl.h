@@ -77,8 +77,10 @@ class RocksStore final : public Store, private PlanReader {
                                          const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<std::shared_ptr<const Block>> ReadBlockAt(const Hash32& id,
                                                    const rocksdb::Snapshot* snapshot) const;
+  // The uncommitted index's entries of heights from `from` to `up_to` (or the last).
   Result<std::vector<HeightId>> ReadUncommitted(std::optional<Height> up_to,
-                                                const rocksdb::Snapshot* snapshot) const;
+                                                const rocksdb::Snapshot* snapshot,
+                                                Height from = 0) const;
   Result<std::optional<QC>> ReadMetaQC(std::string_view key,
                                        const rocksdb::Snapshot* snapshot) const;
   Result<uint64_t> ReadMetaU64(std::string_view key) const;

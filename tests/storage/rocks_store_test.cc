@@ -3,6 +3,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 
 #include <algorithm>
 #include <atomic>
@@ -159,6 +161,31 @@ TEST_F(RocksStoreTest, ReopenKeepsEverything) {
   // The reopened store continues where it stopped.
   ASSERT_TRUE(store->Write(CommitBatch(chain_, 2, 3)).ok());
   EXPECT_EQ(store->CommittedHeight(), 3u);
+}
+
+// Each commit erases the uncommitted index's entries at or below the new height. The scan
+// that finds them must start above the old committed height: from the first key it would
+// step over the deletions of every earlier commit still in the memtable, so each commit
+// would cost more than the last.
+TEST_F(RocksStoreTest, ACommitDoesNotStepOverEarlierCommitsDeletions) {
+  constexpr Height kHeights = 300;
+  const Chain chain = MakeChain(fx_, kHeights + 1);
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto commit = [&](Height h) {
+    WriteBatch insert;
+    insert.blocks = {chain.blocks[h]};
+    ASSERT_TRUE(store->Write(insert).ok());
+    ASSERT_TRUE(store->Write(CommitBatch(chain, h - 1, h)).ok());
+  };
+  for (Height h = 1; h <= kHeights; ++h) commit(h);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  commit(kHeights + 1);
+  const uint64_t skipped = rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_LT(skipped, 8u) << "deletions stepped over by one commit after " << kHeights;
+  EXPECT_EQ(store->CommittedHeight(), kHeights + 1);
 }
 
 TEST_F(RocksStoreTest, ReopenOfANewDatabaseRecoversGenesis) {
