@@ -100,6 +100,8 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   asio::executor_work_guard<asio::io_context::executor_type> consensus_work{
       consensus_io.get_executor()};
   asio::steady_timer timer{consensus_io};
+  bool timer_armed = false;  // consensus thread: a wait for timer_deadline is pending
+  uint64_t timer_deadline = 0;
   std::thread consensus_thread;
   asio::io_context mempool_io;
   asio::executor_work_guard<asio::io_context::executor_type> mempool_work{
@@ -222,11 +224,23 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
 
   // After every input: the round timer, the status snapshot, a halt.
   void AfterInput() {
-    const uint64_t deadline = core->deadline_ms();
     const uint64_t now = NowMs();
+    ArmTimer(now);
+    UpdateMetrics(now);
+    UpdateSnapshot();
+  }
+
+  // The round timer, set again only when the core's deadline moved (most inputs leave it
+  // where it was; setting a timer is a system call).
+  void ArmTimer(uint64_t now) {
+    const uint64_t deadline = core->deadline_ms();
+    if (timer_armed && deadline == timer_deadline) return;
+    timer_armed = true;
+    timer_deadline = deadline;
     timer.expires_after(std::chrono::milliseconds(deadline > now ? deadline - now : 0));
     timer.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec) return;  // set again meanwhile
+      timer_armed = false;
       const Core& c = core->core();
       const Round round = c.current_round();
       const uint64_t timeouts = c.counters().timeouts_sent;
@@ -234,7 +248,9 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       if (c.counters().timeouts_sent > timeouts) LogTimeout(round);
       AfterInput();
     });
-    UpdateMetrics(now);
+  }
+
+  void UpdateSnapshot() {
     std::lock_guard lock(status_mutex);
     const Core& c = core->core();
     const Height committed = c.committed_height();
