@@ -451,11 +451,19 @@ TEST_F(IntegrationTest, CrashedValidatorCatchesUp) {
   EXPECT_FALSE(cluster->View(kVictim).ok());
   // Three of four are a quorum: transactions still commit, heights advance (an idle chain
   // makes no blocks, so the transactions are what moves it).
+  const uint64_t down_ms = MonotonicMs();
+  const auto round_before = cluster->View(0);
   ASSERT_TRUE(SubmitAndAwait(*cluster, others, MakeTxs(rng_, "down", 100)));
+  const auto round_after = cluster->View(0);
+  std::printf("integration: 100 transactions committed by three in %llu ms (rounds %llu to %llu)\n",
+              static_cast<unsigned long long>(MonotonicMs() - down_ms),
+              static_cast<unsigned long long>(round_before.ok() ? round_before->round : 0),
+              static_cast<unsigned long long>(round_after.ok() ? round_after->round : 0));
   uint64_t during = 0;
   ASSERT_TRUE(cluster->WaitForAgreement(others, before + 1, kSettleMs, &during));
   EXPECT_GT(during, before);
 
+  const uint64_t restart_ms = MonotonicMs();
   ASSERT_TRUE(cluster->Start(kVictim).ok());
   // Traffic after the restart, some of it through the restarted node itself; its
   // broadcast_tx_commit answers only once the node has executed the height.
@@ -470,6 +478,10 @@ TEST_F(IntegrationTest, CrashedValidatorCatchesUp) {
   }
   uint64_t common = 0;
   ASSERT_TRUE(cluster->WaitForAgreement(all, during + 1, kSettleMs, &common));
+  std::printf(
+      "integration: node%u, killed at height %llu, restarted and agreeing at %llu in %llu ms\n",
+      kVictim, static_cast<unsigned long long>(before), static_cast<unsigned long long>(common),
+      static_cast<unsigned long long>(MonotonicMs() - restart_ms));
   EXPECT_GT(common, during);
   // Everything committed while it was down is on the restarted node too.
   for (const TestTx& tx : after) EXPECT_TRUE(TxCommittedOn(*cluster, kVictim, tx));
