@@ -253,6 +253,9 @@ NodeMetrics::NodeMetrics()
           registry.AddCounter("hotbft_committed_blocks_total", "Blocks this validator committed.")),
       committed_txs(registry.AddCounter("hotbft_committed_txs_total",
                                         "Transactions in executed blocks, duplicates included.")),
+      proposals_waiting_execution(registry.AddCounter(
+          "hotbft_proposals_waiting_execution_total",
+          "Proposals held until this validator's execution reached their exec_height.")),
       commit_latency_seconds(registry.AddHistogram(
           "hotbft_commit_latency_seconds",
           "Seconds from a block's header timestamp (the proposer's clock) to its commit here.",

@@ -147,6 +147,8 @@ struct NodeMetrics {
   Counter& proposals_received;
   Counter& committed_blocks;
   Counter& committed_txs;  // transactions executed (duplicates included)
+  // Proposals held until this validator's execution reached their exec_height.
+  Counter& proposals_waiting_execution;
   Histogram& commit_latency_seconds;
   // Mempool and network (sampled, or updated by their threads).
   Gauge& mempool_txs;

@@ -284,9 +284,11 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     const size_t waiting = pool->size();
     spdlog::log(waiting > 0 ? spdlog::level::info : spdlog::level::debug,
                 "round {} timed out (leader {}) with {} transactions in the pool: high QC round "
-                "{}, committed height {}, executed height {}",
+                "{}, committed height {}, executed height {}, proposals held for execution so "
+                "far {}",
                 round, election->Leader(round), waiting, c.tree().high_qc().vote_data.round,
-                c.committed_height(), core->executed_height());
+                c.committed_height(), core->executed_height(),
+                c.counters().proposals_waiting_execution);
   }
 
   // The consensus metrics, from the core's counters (consensus thread).
@@ -298,6 +300,8 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     metrics.votes_sent.Inc(k.votes_sent - counted.votes_sent);
     metrics.proposals_sent.Inc(k.proposals_sent - counted.proposals_sent);
     metrics.committed_blocks.Inc(k.blocks_committed - counted.blocks_committed);
+    metrics.proposals_waiting_execution.Inc(k.proposals_waiting_execution -
+                                            counted.proposals_waiting_execution);
     for (size_t r = 0; r < k.dropped.size(); ++r) {
       if (k.dropped[r] == counted.dropped[r]) continue;
       metrics.invalid_messages.With(DropReasonName(static_cast<DropReason>(r)))
