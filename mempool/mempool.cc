@@ -106,11 +106,7 @@ AddResult Mempool::Add(Bytes tx, Sender from) {
       return full;
     }
   }
-  // The store's index only for clients' transactions: a peer's gossip was looked up there
-  // by the validator its client sent it to (a lookup per transaction on every validator
-  // was a tenth of a loaded node's CPU). An old transaction a faulty peer gossips anyway
-  // can at worst reach a block, where execution gives it the DUPLICATE code.
-  if (from.kind == Sender::Kind::kClient && is_committed_ && is_committed_(hash)) {
+  if (is_committed_ && is_committed_(hash)) {
     return finish({AddOutcome::kCommitted, hash, 0, "already committed"});
   }
   auto checked = app_.CheckTx(tx, app::CheckTxKind::kNew);

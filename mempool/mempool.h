@@ -117,8 +117,7 @@ class Mempool {
  public:
   // `app` must outlive the mempool. `is_committed`, if set, tells whether a transaction
   // hash is in the committed index (storage::Store::GetTx); it is consulted after the
-  // caches, outside the lock, for clients' transactions (peers' gossip was checked by the
-  // validator that took it from its client).
+  // caches, outside the lock.
   Mempool(MempoolConfig config, app::Application& app,
           std::function<bool(const Hash32&)> is_committed = nullptr);
 

@@ -144,21 +144,6 @@ TEST_F(MempoolTest, DedupsAgainstTheCommittedIndexBeyondTheCache) {
   EXPECT_TRUE(pool.Add(Tx("new"), kAlice).ok());
 }
 
-TEST_F(MempoolTest, PeersGossipIsNotLookedUpInTheCommittedIndex) {
-  // The validator that took it from its client looked it up; at worst an old transaction a
-  // faulty peer gossips reaches a block and executes as a duplicate.
-  const Hash32 old = Sha256(Tx("old"));
-  size_t lookups = 0;
-  Mempool pool(Small(), app_, [&](const Hash32& h) {
-    ++lookups;
-    return h == old;
-  });
-  EXPECT_TRUE(pool.Add(Tx("old"), Sender::Peer(1)).ok());
-  EXPECT_EQ(lookups, 0u);
-  EXPECT_EQ(pool.Add(Tx("other"), kAlice).outcome, AddOutcome::kAdded);
-  EXPECT_EQ(lookups, 1u);
-}
-
 TEST_F(MempoolTest, FullByCountNamesTheLimitsAndDropsNothing) {
   Mempool pool(Small(), app_);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(pool.Add(Tx("t" + std::to_string(i)), kAlice).ok());
