@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -120,11 +121,19 @@ class NodeCore::Workers {
     return true;
   }
 
-  // Heights up to `height` are committed and durable.
-  void ExecuteUpTo(Height height) {
+  // Heights up to the last of `blocks` are committed and durable. The blocks are kept (a
+  // bounded number) so that executing them needs no read and decode from the store.
+  void ExecuteUpTo(const std::vector<std::shared_ptr<const Block>>& blocks) {
+    HOTBFT_ASSERT(!blocks.empty());
     {
       std::lock_guard lock(mutex_);
-      target_height_ = std::max(target_height_, height);
+      target_height_ = std::max(target_height_, blocks.back()->header.height);
+      for (const auto& block : blocks) {
+        if (committed_blocks_.size() >= kCommittedBlocksKept) break;
+        if (block->header.height > executed_height_) {
+          committed_blocks_.emplace(block->header.height, block);
+        }
+      }
     }
     wake_.notify_all();
   }
@@ -189,6 +198,8 @@ class NodeCore::Workers {
 
  private:
   static constexpr size_t kWritesQueuedMax = 100'000;
+  // Committed blocks kept for the executor; beyond, it reads them from the store.
+  static constexpr size_t kCommittedBlocksKept = 64;
   static constexpr size_t kGroupWritesMax = 64;
   // BlockRequests waiting to be answered from the store; more are dropped.
   static constexpr size_t kServeQueuedMax = 16;
@@ -241,7 +252,17 @@ class NodeCore::Workers {
       height = executed_height_ + 1;
     }
     std::shared_ptr<const Block> block;
-    if (auto id = store_.CommittedAt(height)) block = store_.GetBlock(*id);
+    {
+      std::lock_guard lock(mutex_);
+      auto kept = committed_blocks_.find(height);
+      if (kept != committed_blocks_.end()) block = kept->second;
+      // Heights at or below this one are done with (or were never kept).
+      committed_blocks_.erase(committed_blocks_.begin(), committed_blocks_.upper_bound(height));
+    }
+    // The store's committed index is the authority: a kept block must be the one there.
+    const std::optional<Hash32> id = store_.CommittedAt(height);
+    if (block && (!id || *id != block->id)) block = nullptr;
+    if (!block && id) block = store_.GetBlock(*id);
     if (!block) {
       OnFailure(height,
                 Status::Corruption("committed height " + Num(height) + " is not in the store"));
@@ -368,6 +389,8 @@ class NodeCore::Workers {
   Status exec_status_;
   Height executed_height_ = 0;
   Height target_height_ = 0;  // committed and durable: what the executor works towards
+  // Committed blocks above the executed height, by height, as the core handed them over.
+  std::map<Height, std::shared_ptr<const Block>> committed_blocks_;
   bool stop_ = false;
   std::deque<std::pair<uint32_t, BlockRequest>> serve_;
   int serving_ = 0;  // requests taken from serve_ and not yet answered
@@ -550,7 +573,7 @@ void NodeCore::Carry(std::vector<Action> actions) {
           } else if constexpr (std::is_same_v<T, RequestPayloadAction>) {
             deps_.output->RequestPayload(a);
           } else if constexpr (std::is_same_v<T, CommitAction>) {
-            workers_->ExecuteUpTo(a.blocks.back()->header.height);
+            workers_->ExecuteUpTo(a.blocks);
           } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
             deadline_ms_ = a.at_ms;
           } else if constexpr (std::is_same_v<T, EvidenceAction>) {
