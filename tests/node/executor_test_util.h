@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/forwarding_app.h"
 #include "app/kvstore.h"
 #include "crypto/sha256.h"
 #include "node/executor.h"
@@ -139,10 +140,10 @@ inline void ExpectBlockOutcomeStored(const storage::Store& store, Height height)
 
 // Forwards to an inner app (which may be swapped, as when an app process restarts),
 // records what reached it, and fails calls on demand.
-class TestApp final : public app::Application {
+class TestApp final : public app::ForwardingApplication {
  public:
-  explicit TestApp(app::Application* inner) : inner_(inner) {}
-  void set_inner(app::Application* inner) { inner_ = inner; }
+  explicit TestApp(app::Application* inner) : ForwardingApplication(inner) {}
+  using ForwardingApplication::set_inner;
 
   // Each fails the next n calls of its kind.
   size_t fail_finalize = 0;       // not forwarded
@@ -165,27 +166,16 @@ class TestApp final : public app::Application {
 
   Result<app::InfoResult> Info() override {
     if (Take(fail_info)) return Status::IoError("app unreachable (Info)");
-    return inner_->Info();
+    return inner().Info();
   }
   Result<Bytes> InitChain(const app::InitChainRequest& request) override {
     init_chains.push_back(request);
-    return inner_->InitChain(request);
-  }
-  Result<app::CheckTxResult> CheckTx(ByteView tx, app::CheckTxKind kind) override {
-    return inner_->CheckTx(tx, kind);
-  }
-  Result<std::vector<Bytes>> PrepareProposal(Height height, std::vector<Bytes> txs,
-                                             uint64_t bytes_max) override {
-    return inner_->PrepareProposal(height, std::move(txs), bytes_max);
-  }
-  Result<bool> ProcessProposal(Height height, const Hash32& block_id,
-                               const std::vector<Bytes>& txs) override {
-    return inner_->ProcessProposal(height, block_id, txs);
+    return inner().InitChain(request);
   }
   Result<app::FinalizeBlockResult> FinalizeBlock(
       const app::FinalizeBlockRequest& request) override {
     if (Take(fail_finalize)) return Status::IoError("app unreachable (FinalizeBlock)");
-    auto result = inner_->FinalizeBlock(request);
+    auto result = inner().FinalizeBlock(request);
     if (result.ok()) finalized.push_back(request);
     if (result.ok() && !result->tx_results.empty() && Take(reserved_code)) {
       result->tx_results[0].code = app::kCodeDuplicate;
@@ -199,15 +189,12 @@ class TestApp final : public app::Application {
   }
   Result<app::CommitResult> Commit() override {
     if (Take(fail_commit)) return Status::IoError("app unreachable (Commit)");
-    auto result = inner_->Commit();
+    auto result = inner().Commit();
     if (result.ok()) ++commits;
     if (result.ok() && Take(lose_commit_answer)) {
       return Status::IoError("connection closed while waiting for the Commit response");
     }
     return result;
-  }
-  Result<app::QueryResult> Query(const app::QueryRequest& request) override {
-    return inner_->Query(request);
   }
 
  private:
@@ -216,8 +203,6 @@ class TestApp final : public app::Application {
     --count;
     return true;
   }
-
-  app::Application* inner_;
 };
 
 // Forwards to an inner store and fails writes on demand, writing nothing of them.

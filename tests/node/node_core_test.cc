@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "app/forwarding_app.h"
 #include "tests/node/node_cluster.h"
 #include "tests/temp_dir.h"
 
@@ -162,35 +163,22 @@ TEST(NodeCoreRecovery, InitializeSafetyRefusesToReplaceSafetyData) {
 }
 
 // An app whose hash departs from the others' from one height on.
-class DivergingApp final : public app::Application {
+class DivergingApp final : public app::ForwardingApplication {
  public:
   DivergingApp(std::unique_ptr<app::Application> inner, Height from)
-      : inner_(std::move(inner)), from_(from) {}
-  Result<app::InfoResult> Info() override { return inner_->Info(); }
-  Result<Bytes> InitChain(const app::InitChainRequest& r) override { return inner_->InitChain(r); }
-  Result<app::CheckTxResult> CheckTx(ByteView tx, app::CheckTxKind kind) override {
-    return inner_->CheckTx(tx, kind);
-  }
-  Result<std::vector<Bytes>> PrepareProposal(Height h, std::vector<Bytes> txs,
-                                             uint64_t bytes_max) override {
-    return inner_->PrepareProposal(h, std::move(txs), bytes_max);
-  }
-  Result<bool> ProcessProposal(Height h, const Hash32& id, const std::vector<Bytes>& txs) override {
-    return inner_->ProcessProposal(h, id, txs);
-  }
+      : ForwardingApplication(inner.get()), owned_(std::move(inner)), from_(from) {}
   Result<app::FinalizeBlockResult> FinalizeBlock(const app::FinalizeBlockRequest& r) override {
     height_ = r.height;
-    return inner_->FinalizeBlock(r);
+    return inner().FinalizeBlock(r);
   }
   Result<app::CommitResult> Commit() override {
-    auto result = inner_->Commit();
+    auto result = inner().Commit();
     if (result.ok() && height_ >= from_ && !result->app_hash.empty()) result->app_hash[0] ^= 1;
     return result;
   }
-  Result<app::QueryResult> Query(const app::QueryRequest& r) override { return inner_->Query(r); }
 
  private:
-  std::unique_ptr<app::Application> inner_;
+  std::unique_ptr<app::Application> owned_;
   Height from_;
   Height height_ = 0;
 };

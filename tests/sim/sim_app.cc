@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "app/forwarding_app.h"
 #include "app/kvstore.h"
 
 namespace hotbft::sim {
@@ -16,54 +17,36 @@ Bytes DivergedAppHash(Bytes app_hash) {
 
 // Forwards every call to the kvstore, and alters the app hash of heights from diverge_at_
 // on wherever it is reported.
-class DivergingApp final : public app::Application {
+class DivergingApp final : public app::ForwardingApplication {
  public:
   DivergingApp(std::unique_ptr<app::Application> inner, Height diverge_at)
-      : inner_(std::move(inner)), diverge_at_(diverge_at) {
-    HOTBFT_ASSERT(inner_ != nullptr);
+      : ForwardingApplication(inner.get()), owned_(std::move(inner)), diverge_at_(diverge_at) {
     HOTBFT_ASSERT(diverge_at_ > 0);
   }
 
   Result<app::InfoResult> Info() override {
-    auto info = inner_->Info();
+    auto info = inner().Info();
     if (info.ok() && info->last_height >= diverge_at_) {
       info->last_app_hash = DivergedAppHash(std::move(info->last_app_hash));
     }
     return info;
   }
-  Result<Bytes> InitChain(const app::InitChainRequest& request) override {
-    return inner_->InitChain(request);
-  }
-  Result<app::CheckTxResult> CheckTx(ByteView tx, app::CheckTxKind kind) override {
-    return inner_->CheckTx(tx, kind);
-  }
-  Result<std::vector<Bytes>> PrepareProposal(Height height, std::vector<Bytes> txs,
-                                             uint64_t bytes_max) override {
-    return inner_->PrepareProposal(height, std::move(txs), bytes_max);
-  }
-  Result<bool> ProcessProposal(Height height, const Hash32& block_id,
-                               const std::vector<Bytes>& txs) override {
-    return inner_->ProcessProposal(height, block_id, txs);
-  }
   Result<app::FinalizeBlockResult> FinalizeBlock(
       const app::FinalizeBlockRequest& request) override {
-    auto result = inner_->FinalizeBlock(request);
+    auto result = inner().FinalizeBlock(request);
     if (result.ok()) finalized_height_ = request.height;
     return result;
   }
   Result<app::CommitResult> Commit() override {
-    auto result = inner_->Commit();
+    auto result = inner().Commit();
     if (result.ok() && finalized_height_ >= diverge_at_) {
       result->app_hash = DivergedAppHash(std::move(result->app_hash));
     }
     return result;
   }
-  Result<app::QueryResult> Query(const app::QueryRequest& request) override {
-    return inner_->Query(request);
-  }
 
  private:
-  const std::unique_ptr<app::Application> inner_;
+  const std::unique_ptr<app::Application> owned_;
   const Height diverge_at_;
   Height finalized_height_ = 0;  // of the last FinalizeBlock the kvstore accepted
 };
