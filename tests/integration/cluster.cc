@@ -429,6 +429,15 @@ std::string Cluster::Log(uint32_t i) const {
                              std::vector<Result<NodeView>> views;
                              for (uint32_t i : nodes) views.push_back(View(i));
                              *detail = DescribeViews(nodes, views);
+                             // A halted node never settles: no use waiting for it.
+                             for (size_t k = 0; k < nodes.size(); ++k) {
+                               if (views[k].ok() && views[k]->halted) {
+                                 divergence = ::testing::AssertionFailure()
+                                              << "node" << nodes[k] << " halted:" << *detail << "\n"
+                                              << LogTails();
+                                 return true;
+                               }
+                             }
                              for (const auto& v : views) {
                                if (!v.ok() || v->executed_height != v->height) return false;
                                if (v->executed_height != views[0]->executed_height) return false;
