@@ -95,11 +95,15 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   // With [faults] enabled or [rpc] admin: the fault injection around the transport.
   std::unique_ptr<network::FaultyNetwork> faulty;
   network::PeerNetwork* net = nullptr;  // where messages to peers go: faulty or transport
+  // Only with ValidatorNodeOptions::message_layer: what the core sends and receives passes
+  // through it (consensus thread), and it is ticked by layer_timer.
+  std::unique_ptr<MessageLayer> layer;
 
   asio::io_context consensus_io;
   asio::executor_work_guard<asio::io_context::executor_type> consensus_work{
       consensus_io.get_executor()};
   asio::steady_timer timer{consensus_io};
+  asio::steady_timer layer_timer{consensus_io};
   bool timer_armed = false;  // consensus thread: a wait for timer_deadline is pending
   uint64_t timer_deadline = 0;
   std::thread consensus_thread;
@@ -151,9 +155,11 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   // ---- NodeOutput (the consensus thread, except Wake) ----
 
   void Send(uint32_t to, const Message& message) override {
+    if (layer) return layer->OnSend(to, message, NowMs());
     net->Send(to, message, network::Priority::kConsensus);
   }
   void Broadcast(const Message& message) override {
+    if (layer) return layer->OnBroadcast(message, NowMs());
     net->Broadcast(message, network::Priority::kConsensus);
   }
   void RequestPayload(const RequestPayloadAction& request) override {
@@ -220,6 +226,16 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       for (const Bytes& tx : block.payload->txs) it->second.hashes.push_back(Sha256(tx));
     }
     return it->second.hashes;
+  }
+
+  // The message layer's tick, every tick_interval_ms() until the node stops.
+  void ArmLayerTimer() {
+    layer_timer.expires_after(std::chrono::milliseconds(layer->tick_interval_ms()));
+    layer_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      layer->OnTick(NowMs());
+      ArmLayerTimer();
+    });
   }
 
   // After every input: the round timer, the status snapshot, a halt.
@@ -324,6 +340,7 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       if (std::holds_alternative<Vote>(*m)) metrics.votes_received.Inc();
       if (std::holds_alternative<Proposal>(*m)) metrics.proposals_received.Inc();
       asio::post(consensus_io, [this, from, m = std::move(*m)] {
+        if (layer && !layer->OnReceive(from, m, NowMs())) return;
         core->OnMessage(from, m, NowMs());
         AfterInput();
       });
@@ -469,6 +486,35 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     return faulty->config();
   }
 
+  // The message layer, given a signer of its own over the node key (no safety rules).
+  Status OpenLayer(const MessageLayerFactory& factory, const KeyFile& key) {
+    MessageLayerEnv env;
+    env.self = self;
+    env.validators = &validators;
+    env.chain_id = genesis.chain_id;
+    env.epoch = genesis.epoch;
+    env.peer_addresses.resize(validators.size());
+    for (const std::string& peer : config.p2p_peers) {
+      const size_t at = peer.find('@');
+      auto peer_key = PublicKey::FromHex(peer.substr(0, at));
+      auto index = peer_key.ok() ? validators.IndexOf(PublicKey{*peer_key}) : std::nullopt;
+      if (index) env.peer_addresses[*index] = peer.substr(at + 1);  // Open checked them
+    }
+    env.frame_bytes_max = static_cast<uint32_t>(config.p2p_frame_bytes_max);
+    auto signer =
+        MakeSigner(key.scheme, SecretKey(key.secret_key.bytes()), std::make_unique<SystemRandom>());
+    if (!signer.ok()) return signer.status();
+    env.signer = std::move(signer).value();
+    env.core = &core->core();
+    env.net = net;
+    auto made = factory(std::move(env));
+    if (!made.ok()) return made.status().With("making the message layer");
+    layer = std::move(made).value();
+    HOTBFT_ASSERT(layer != nullptr);
+    HOTBFT_ASSERT(layer->tick_interval_ms() > 0);
+    return Status::Ok();
+  }
+
   void RecheckLoop() {
     // Background work: below consensus, execution and admission when the CPU is short. A
     // recheck that falls behind checks less often (a commit makes every transaction due
@@ -601,6 +647,9 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
     }
     n.net = n.faulty.get();
   }
+  if (options.message_layer) {
+    if (Status s = n.OpenLayer(options.message_layer, *key); !s.ok()) return s;
+  }
   {
     std::lock_guard lock(n.status_mutex);
     NodeSnapshot& s = n.snapshot;
@@ -644,6 +693,7 @@ Status ValidatorNode::Start() {
   asio::post(n.consensus_io, [&n] {
     n.core->Start(NowMs());
     n.AfterInput();
+    if (n.layer) n.ArmLayerTimer();
   });
   if (Status s = n.rpc->Start(); !s.ok()) {
     Stop();
@@ -683,6 +733,7 @@ void ValidatorNode::Stop() {
   if (n.mempool_thread.joinable()) n.mempool_thread.join();
   if (n.query_thread.joinable()) n.query_thread.join();
   if (n.recheck_thread.joinable()) n.recheck_thread.join();
+  n.layer.reset();  // it reads the core
   // The node core's destructor joins its storage writer (finishing a write in progress)
   // and executor; what was only queued is dropped, as a crash would (nothing was sent on
   // its account).

@@ -27,6 +27,7 @@
 #include "crypto/status.h"
 #include "mempool/mempool.h"
 #include "node/config.h"
+#include "node/message_layer.h"
 #include "node/node_core.h"
 #include "node/rpc_backend.h"
 
@@ -36,6 +37,9 @@ struct ValidatorNodeOptions {
   std::string home;
   std::string app;  // overrides config.toml's app.app when set
   std::string version = "0.1.0";
+  // Unset for a validator that follows the protocol. Set, the node puts the layer it makes
+  // between its core and its peers (node/message_layer.h).
+  MessageLayerFactory message_layer;
 };
 
 class ValidatorNode {
