@@ -30,6 +30,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kUnknownBlock: return "unknown_block";
     case DropReason::kTooManyPending: return "too_many_pending";
     case DropReason::kBadAppHash: return "bad_app_hash";
+    case DropReason::kInvalidEvidence: return "invalid_evidence";
     case DropReason::kCount: break;
   }
   return "unknown";
@@ -60,6 +61,10 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
   HOTBFT_ASSERT(config_.evidence_rounds_back >= 1);
   HOTBFT_ASSERT(config_.evidence_rounds_back <= kRoundsWindowMax);
   HOTBFT_ASSERT(config_.rounds_ahead_max <= kRoundsWindowMax);
+  HOTBFT_ASSERT(config_.evidence_age_rounds_max >= 1);
+  HOTBFT_ASSERT(config_.evidence_age_rounds_max <= kRoundsWindowMax);
+  HOTBFT_ASSERT(config_.evidence_per_block_max <= kBlockEvidenceMax);
+  HOTBFT_ASSERT(config_.evidence_bytes_per_block_max <= config_.payload_bytes_max);
   // Recovered blocks: insert parents first; blocks that no longer connect are dropped.
   std::sort(recovery.blocks.begin(), recovery.blocks.end(),
             [](const auto& a, const auto& b) { return a->header.height < b->header.height; });
@@ -81,6 +86,10 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
     recommit(*recovery.high_qc);
   }
   high_tc_ = recovery.high_tc;
+  for (const auto& [key, height] : recovery.committed_evidence) {
+    committed_evidence_.emplace(key, height);
+  }
+  PruneCommittedEvidence(tree_.root()->header.round);
   executed_height_ = recovery.executed_height;
   app_hashes_[0] = Bytes();  // the genesis block's execution fields
   for (auto& [height, hash] : recovery.app_hashes) app_hashes_[height] = std::move(hash);
@@ -262,6 +271,7 @@ void Core::Impl::EnterRound(Round round, std::variant<QC, TC> entry) {
   waiting_for_txs_ = false;
   propose_blocked_ = false;
   std::erase_if(proposals_seen_, [&](const auto& e) { return e.first + 1 < round; });
+  PruneCommittedEvidence(round);
   detector_.SetFloor(round > config_.evidence_rounds_back ? round - config_.evidence_rounds_back
                                                           : 0);
   if (round > 1) {
@@ -375,6 +385,7 @@ void Core::Impl::EmitCommit(std::vector<std::shared_ptr<const Block>> blocks, co
   counters_.blocks_committed += blocks.size();
   root_dirty_ = true;
   for (const auto& block : blocks) uncommitted_commits_.push_back(block->id);
+  RecordCommittedEvidence(blocks);
   RecordExecClaims(blocks);
   const Round root_round = tree_.root()->header.round;
   std::erase_if(pending_qcs_,
@@ -559,6 +570,18 @@ const SafetyRules& Core::safety_rules() const {
 }
 const std::map<EvidenceKey, Evidence>& Core::evidence() const {
   return impl_->evidence();
+}
+
+const std::map<EvidenceKey, Height>& Core::committed_evidence() const {
+  return impl_->committed_evidence();
+}
+
+std::set<EvidenceKey> Core::EvidenceOnPath(const Hash32& block_id) const {
+  return impl_->EvidenceOnPath(block_id);
+}
+
+const Status& Core::last_evidence_refusal() const {
+  return impl_->last_evidence_refusal();
 }
 CoreStateSizes Core::state_sizes() const {
   return impl_->state_sizes();

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,15 @@ struct CoreConfig {
   // (the oldest rounds go first). 1 <= evidence_rounds_back <= kRoundsWindowMax.
   Round evidence_rounds_back = 100;
   size_t evidence_max = 1'024;
+  // Evidence in blocks (BlockEvidenceRules): pieces and canonical bytes per block (the
+  // bytes count towards payload_bytes_max too), and how many rounds a piece stays
+  // acceptable: a piece of round k fits a block of round r iff r - evidence_age_rounds_max
+  // <= k <= r + rounds_ahead_max. Chain parameters: validators that disagree on them
+  // disagree on which blocks are valid. evidence_per_block_max <= kBlockEvidenceMax and
+  // 1 <= evidence_age_rounds_max <= kRoundsWindowMax.
+  uint32_t evidence_per_block_max = 32;
+  uint64_t evidence_bytes_per_block_max = 1 << 20;
+  Round evidence_age_rounds_max = 1'000;
 
   // TEST ONLY. Skips the check that a proposal after a TC extends a QC at least as high as
   // the TC's highest reported QC, on both the proposing and the voting side. Breaks
@@ -105,6 +115,10 @@ struct RecoveryState {
   // hash). Blocks committed above executed_height are executed again by the driver.
   Height executed_height = 0;
   std::vector<std::pair<Height, Bytes>> app_hashes;
+  // The committed evidence (key, height of the block that carried it) of rounds from the
+  // root's round - evidence_age_rounds_max on; older pieces are ignored. A proposal's
+  // evidence is checked against it (never proposed or accepted twice).
+  std::vector<std::pair<EvidenceKey, Height>> committed_evidence;
 };
 
 // Why a message was dropped.
@@ -121,7 +135,8 @@ enum class DropReason : uint8_t {
   kBadTimestamp,
   kUnknownBlock,  // a sync response block nobody asked for, or unverifiable
   kTooManyPending,
-  kBadAppHash,  // execution fields that disagree with this validator's own execution
+  kBadAppHash,       // execution fields that disagree with this validator's own execution
+  kInvalidEvidence,  // a proposal whose evidence breaks BlockEvidenceRules: no vote
   kCount,
 };
 std::string_view DropReasonName(DropReason reason);
@@ -137,6 +152,7 @@ struct CoreCounters {
   uint64_t block_requests_sent = 0;
   uint64_t equivocations_seen = 0;  // conflicting messages from one signer, counted each
   uint64_t evidence_recorded = 0;   // new pieces of evidence (one per EvidenceKey)
+  uint64_t evidence_committed = 0;  // pieces in blocks committed (one per EvidenceKey)
   // Certified blocks on two branches, one of them about to commit: more than f validators
   // are faulty. The core commits neither; a node halts with an error.
   uint64_t safety_violations = 0;
@@ -155,6 +171,7 @@ struct CoreStateSizes {
   size_t proposals_seen = 0;
   size_t detector_records = 0;
   size_t evidence = 0;
+  size_t committed_evidence = 0;
   size_t waiting_persist = 0;
   size_t app_hashes = 0;
   size_t exec_claims = 0;
@@ -233,6 +250,14 @@ class Core {
   const SafetyRules& safety_rules() const;
   // Evidence of equivocation recorded so far (at most config.evidence_max pieces).
   const std::map<EvidenceKey, Evidence>& evidence() const;
+  // Evidence committed in the window a proposal's evidence is checked against (see
+  // RecoveryState::committed_evidence): key -> height of the block that carried it.
+  const std::map<EvidenceKey, Height>& committed_evidence() const;
+  // The keys of the evidence in the uncommitted blocks from `block_id` back to the
+  // committed root (excluded): what a block extending `block_id` must not carry again.
+  std::set<EvidenceKey> EvidenceOnPath(const Hash32& block_id) const;
+  // Why the last proposal dropped as kInvalidEvidence was refused (OK if none was).
+  const Status& last_evidence_refusal() const;
   CoreStateSizes state_sizes() const;
 
  private:

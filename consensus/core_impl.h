@@ -33,6 +33,9 @@ class Core::Impl {
   const CoreCounters& counters() const { return counters_; }
   const SafetyRules& safety_rules() const { return *safety_; }
   const std::map<EvidenceKey, Evidence>& evidence() const { return evidence_; }
+  const std::map<EvidenceKey, Height>& committed_evidence() const { return committed_evidence_; }
+  std::set<EvidenceKey> EvidenceOnPath(const Hash32& block_id) const;
+  const Status& last_evidence_refusal() const { return last_evidence_refusal_; }
   CoreStateSizes state_sizes() const;
 
  private:
@@ -83,6 +86,13 @@ class Core::Impl {
   std::optional<bool> ObserveVote(const Vote& vote);
   std::optional<bool> ObserveProposal(const Proposal& proposal, const Hash32& id);
   void RecordEvidence(Evidence evidence);
+  // Evidence in blocks (core_evidence.cc).
+  BlockEvidenceRules EvidenceRules() const;
+  Status CheckEvidenceOf(const Block& block);
+  std::shared_ptr<const Payload> SelectEvidence(std::shared_ptr<const Payload> payload,
+                                                const Block& parent, Round round) const;
+  void RecordCommittedEvidence(const std::vector<std::shared_ptr<const Block>>& blocks);
+  void PruneCommittedEvidence(Round round);
   void SendTo(uint32_t to, Message message, bool after_persist);
   void Broadcast(Message message, bool after_persist);
   uint64_t NextDeadlineMs() const;
@@ -141,6 +151,11 @@ class Core::Impl {
   CoreCounters counters_;
   EquivocationDetector detector_;
   std::map<EvidenceKey, Evidence> evidence_;
+  // Committed evidence of rounds >= round_ - evidence_age_rounds_max (older pieces cannot
+  // be in a valid proposal any more): at most two kinds per validator and round of
+  // [round_ - evidence_age_rounds_max, round_ + rounds_ahead_max].
+  std::map<EvidenceKey, Height> committed_evidence_;
+  Status last_evidence_refusal_;
 
   // Commits decided before a restart but not yet durable; emitted by Start().
   std::vector<std::shared_ptr<const Block>> recovered_commits_;

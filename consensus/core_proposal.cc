@@ -45,6 +45,7 @@ void Core::Impl::Propose(std::shared_ptr<const Payload> payload) {
     return;
   }
   propose_blocked_ = false;
+  payload = SelectEvidence(std::move(payload), *parent, round_);
 
   auto block = std::make_shared<Block>();
   BlockHeader& h = block->header;
@@ -101,6 +102,7 @@ Status Core::Impl::CheckProposalShape(const Proposal& p, const Block& parent) co
   }
   uint64_t bytes = 0;
   for (const Bytes& tx : p.block->payload->txs) bytes += tx.size();
+  for (const Bytes& piece : p.block->payload->evidence) bytes += piece.size();
   if (bytes > config_.payload_bytes_max) return Status::InvalidArgument("payload too large");
   return Status::Ok();
 }
@@ -171,6 +173,9 @@ void Core::Impl::HandleProposal(uint32_t from, const Proposal& p) {
     unpersisted_blocks_.push_back(p.block);
     OnBlockInserted(p.block);
   }
+  // Every honest validator hands the app the same misbehaviour: evidence that is malformed,
+  // forged, out of its window, or already in the chain gets no vote.
+  if (!CheckEvidenceOf(b).ok()) return Drop(DropReason::kInvalidEvidence);
   switch (CheckExecution(h)) {
     case ExecCheck::kOk: break;
     case ExecCheck::kMismatch: return Drop(DropReason::kBadAppHash);

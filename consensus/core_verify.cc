@@ -126,6 +126,7 @@ CoreStateSizes Core::Impl::state_sizes() const {
   s.proposals_seen = proposals_seen_.size();
   s.detector_records = detector_.size();
   s.evidence = evidence_.size();
+  s.committed_evidence = committed_evidence_.size();
   s.waiting_persist = waiting_persist_.size();
   s.app_hashes = app_hashes_.size();
   s.exec_claims = exec_claims_.size();

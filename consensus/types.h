@@ -21,6 +21,9 @@ using Epoch = uint64_t;
 using Height = uint64_t;
 using Round = uint64_t;
 
+// The longest app hash a header may carry.
+inline constexpr size_t kAppHashBytesMax = 64;
+
 // What a vote signs: the block, its height and round, and its parent.
 struct VoteData {
   Epoch epoch = 0;

@@ -103,8 +103,10 @@ void ToProto(const Block& in, wire::Block* out) {
   ToProto(in.header, out->mutable_header());
   auto* payload = out->mutable_payload();
   payload->clear_txs();
+  payload->clear_evidence();
   HOTBFT_ASSERT(in.payload != nullptr);
   for (const Bytes& tx : in.payload->txs) payload->add_txs(ToString(tx));
+  for (const Bytes& piece : in.payload->evidence) payload->add_evidence(ToString(piece));
 }
 
 void ToProto(const Vote& in, wire::Vote* out) {
@@ -215,6 +217,35 @@ Result<BlockHeader> FromProto(const wire::BlockHeader& in, const WireContext& ct
   return h;
 }
 
+namespace {
+
+// A payload's evidence: canonical encodings, kept as received (what the payload hash
+// covers), each checked to decode as exactly one piece.
+Status EvidenceFromProto(const wire::BlockPayload& in, const WireContext& ctx, Payload* out) {
+  const auto& pieces = in.evidence();
+  if (static_cast<size_t>(pieces.size()) > kBlockEvidenceMax) {
+    return Status::InvalidArgument("block carries " + std::to_string(pieces.size()) +
+                                   " pieces of evidence; at most " +
+                                   std::to_string(kBlockEvidenceMax));
+  }
+  out->evidence.reserve(static_cast<size_t>(pieces.size()));
+  for (const std::string& piece : pieces) {
+    if (piece.size() > kEvidenceBytesMax) {
+      return Status::InvalidArgument("block evidence of " + std::to_string(piece.size()) +
+                                     " bytes exceeds " + std::to_string(kEvidenceBytesMax));
+    }
+    Bytes bytes(piece.begin(), piece.end());
+    auto decoded = DecodeEvidence(bytes, ctx.validators);
+    if (!decoded.ok()) {
+      return decoded.status().With("block evidence " + std::to_string(out->evidence.size()));
+    }
+    out->evidence.push_back(std::move(bytes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Block>> FromProto(const wire::Block& in, const WireContext& ctx) {
   if (!in.has_header()) return Status::InvalidArgument("block lacks a header");
   auto header = FromProto(in.header(), ctx);
@@ -224,10 +255,8 @@ Result<std::shared_ptr<const Block>> FromProto(const wire::Block& in, const Wire
     return Status::InvalidArgument("block carries " + std::to_string(txs.size()) +
                                    " transactions; at most " + std::to_string(kBlockTxsMax));
   }
-  if (in.payload().evidence_size() != 0) {
-    return Status::InvalidArgument("block carries evidence, which this version does not accept");
-  }
   auto payload = std::make_shared<Payload>();
+  HOTBFT_RETURN_IF_ERROR(EvidenceFromProto(in.payload(), ctx, payload.get()));
   payload->txs.reserve(static_cast<size_t>(txs.size()));
   for (const std::string& tx : txs) {
     if (tx.size() > kTxBytesMax) {

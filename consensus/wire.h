@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "consensus/evidence.h"
 #include "consensus/safety_rules.h"
 #include "consensus/types.h"
 #include "proto/types.pb.h"
@@ -17,7 +18,8 @@ namespace hotbft {
 // Bounds on decoded payloads (the network frame limit bounds the total as well).
 inline constexpr size_t kBlockTxsMax = 100'000;
 inline constexpr size_t kTxBytesMax = 1 << 20;
-inline constexpr size_t kAppHashBytesMax = 64;
+// kAppHashBytesMax is in types.h (the canonical decoders bound it too); the bounds on a
+// block's evidence (kBlockEvidenceMax, kEvidenceBytesMax) are in evidence.h.
 
 struct WireContext {
   std::string chain_id;

@@ -94,6 +94,40 @@ TEST_F(WireTest, BlockRoundTripKeepsIdAndChecksPayloadHash) {
   EXPECT_FALSE(FromProto(big_app_hash, ctx_).ok());
 }
 
+TEST_F(WireTest, BlockEvidenceTravelsAsItsCanonicalBytes) {
+  auto a = fx_.MakeBlock(fx_.genesis_qc(), 2, 2, {{1}});
+  auto b = fx_.MakeBlock(fx_.genesis_qc(), 2, 2, {{2}});
+  const Bytes piece = EncodeEvidence(DoubleVote{fx_.MakeVote(*a, 3), fx_.MakeVote(*b, 3)});
+  auto block = std::make_shared<Block>(*fx_.MakeBlock(fx_.genesis_qc(), 1, 1, {{5}}));
+  auto payload = std::make_shared<Payload>(*block->payload);
+  payload->evidence = {piece};
+  block->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
+  block->payload = payload;
+  block->id = block->header.Id(kChainId);
+
+  wire::Block pb;
+  ToProto(*block, &pb);
+  ASSERT_EQ(pb.payload().evidence_size(), 1);
+  auto back = FromProto(pb, ctx_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*(*back)->payload, *payload);
+  EXPECT_EQ((*back)->id, block->id);
+
+  auto garbled = pb;
+  garbled.mutable_payload()->set_evidence(0, "\x01garbage");
+  EXPECT_NE(FromProto(garbled, ctx_).status().message().find("block evidence 0"),
+            std::string::npos);
+  auto too_big = pb;
+  too_big.mutable_payload()->set_evidence(0, std::string(kEvidenceBytesMax + 1, '\x01'));
+  EXPECT_NE(FromProto(too_big, ctx_).status().message().find("exceeds"), std::string::npos);
+  auto too_many = pb;
+  for (size_t i = 0; i < kBlockEvidenceMax; ++i) {
+    too_many.mutable_payload()->add_evidence(std::string(piece.begin(), piece.end()));
+  }
+  EXPECT_NE(FromProto(too_many, ctx_).status().message().find("pieces of evidence"),
+            std::string::npos);
+}
+
 TEST_F(WireTest, VoteProposalTimeoutRoundTrip) {
   Vote v = fx_.MakeVote(*b1_, 2);
   wire::Vote vpb;
