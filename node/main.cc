@@ -1,19 +1,15 @@
 // The hotbft validator node binary.
-#include <signal.h>
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "node/client_commands.h"
 #include "node/home.h"
 #include "node/keygen.h"
-#include "node/logging.h"
-#include "node/validator_node.h"
+#include "node/start.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = hotbft::node::kVersion;
 
 int Fail(const char* command, const hotbft::Status& status) {
   std::fprintf(stderr, "hotbft %s: %s\n", command, status.ToString().c_str());
@@ -68,38 +64,6 @@ int InitSafety(const std::string& home, bool confirmed) {
   }
   if (auto s = hotbft::node::InitSafetyOfHome(home); !s.ok()) return Fail("init-safety", s);
   std::printf("initialised fresh safety data in %s\n", hotbft::node::PathsOf(home).store.c_str());
-  return 0;
-}
-
-struct StartArgs {
-  std::string home;
-  std::string app;
-};
-
-// Runs the validator until SIGINT or SIGTERM.
-int Start(const StartArgs& args) {
-  auto config = hotbft::node::LoadConfig(hotbft::node::PathsOf(args.home).config);
-  if (!config.ok()) return Fail("start", config.status());
-  if (auto s = hotbft::node::ConfigureLogging(config->log_level, config->log_format); !s.ok()) {
-    return Fail("start", s);
-  }
-  // The signals are taken synchronously by this thread; every other thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  hotbft::node::ValidatorNodeOptions options;
-  options.home = args.home;
-  options.app = args.app;
-  options.version = kVersion;
-  auto node = hotbft::node::ValidatorNode::Open(options);
-  if (!node.ok()) return Fail("start", node.status());
-  if (auto s = (*node)->Start(); !s.ok()) return Fail("start", s);
-  int received = 0;
-  sigwait(&signals, &received);
-  spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
-  (*node)->Stop();
   return 0;
 }
 
@@ -195,12 +159,10 @@ int main(int argc, char** argv) {
   safety_cmd->add_flag("--confirm", safety_confirmed,
                        "Confirm that this key has never signed on this chain");
 
-  StartArgs start;
+  hotbft::node::StartOptions start;
   CLI::App* start_cmd = app.add_subcommand("start", "Run the validator until SIGINT or SIGTERM");
-  start_cmd->add_option("--home", start.home, "The node's home directory")->required();
-  start_cmd->add_option("--app", start.app,
-                        "Override config.toml's app: kvstore, counter, noop, PATH.so, "
-                        "unix:PATH or tcp:HOST:PORT");
+  start_cmd->add_option("--home", start.home, hotbft::node::kStartHomeHelp)->required();
+  start_cmd->add_option("--app", start.app, hotbft::node::kStartAppHelp);
 
   hotbft::node::cli::TxArgs tx;
   CLI::App* tx_cmd = app.add_subcommand(
@@ -244,7 +206,7 @@ int main(int argc, char** argv) {
   if (init_cmd->parsed()) return Init(init);
   if (testnet_cmd->parsed()) return Testnet(testnet);
   if (safety_cmd->parsed()) return InitSafety(safety_home, safety_confirmed);
-  if (start_cmd->parsed()) return Start(start);
+  if (start_cmd->parsed()) return hotbft::node::RunStart(start);
   if (tx_cmd->parsed()) return hotbft::node::cli::RunTx(tx);
   if (query_cmd->parsed()) return hotbft::node::cli::RunQuery(query);
   if (status_cmd->parsed()) return hotbft::node::cli::RunStatus(status);
