@@ -264,7 +264,18 @@ Status Cluster::Start(uint32_t i) {
   clients_[i].reset();
   std::ofstream(log_path(i), std::ios::app)
       << "---- integration: starting node" << i << " (" << MonotonicMs() << " ms) ----\n";
-  return processes_[i]->Start({binary_, "start", "--home", node(i).home}, log_path(i));
+  auto custom = start_commands_.find(i);
+  if (custom == start_commands_.end()) {
+    return processes_[i]->Start({binary_, "start", "--home", node(i).home}, log_path(i));
+  }
+  std::vector<std::string> argv = {custom->second.first, "start", "--home", node(i).home};
+  argv.insert(argv.end(), custom->second.second.begin(), custom->second.second.end());
+  return processes_[i]->Start(argv, log_path(i));
+}
+
+void Cluster::SetStartCommand(uint32_t i, std::string binary, std::vector<std::string> args) {
+  HOTBFT_ASSERT(i < nodes_.size());
+  start_commands_[i] = {std::move(binary), std::move(args)};
 }
 
 Status Cluster::StartAll(uint64_t timeout_ms) {

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -92,6 +93,9 @@ class Cluster {
 
   // Spawns `hotbft start --home HOME` (again after Stop or Kill).
   Status Start(uint32_t i);
+  // From the next Start(i) on, node i runs `BINARY start --home HOME ARGS...` instead
+  // (the hotbft-byzantine binary with its --misbehave, for instance).
+  void SetStartCommand(uint32_t i, std::string binary, std::vector<std::string> args);
   // Starts every validator and waits until each answers /status.
   Status StartAll(uint64_t timeout_ms = 30'000);
   // SIGTERM and a wait for a graceful exit; false if the node had to be SIGKILLed.
@@ -153,6 +157,8 @@ class Cluster {
   std::vector<NodeInfo> nodes_;
   std::vector<std::unique_ptr<Process>> processes_;
   std::vector<std::unique_ptr<node::RpcClient>> clients_;
+  // SetStartCommand's binaries and extra arguments, by node.
+  std::map<uint32_t, std::pair<std::string, std::vector<std::string>>> start_commands_;
 };
 
 // Milliseconds on a monotonic clock.
