@@ -102,9 +102,21 @@ std::string EncodeTxRecord(const TxRecord& record) {
   return ToString(w.bytes());
 }
 
+std::string EvidenceKeyBytes(const EvidenceKey& key) {
+  CanonicalWriter w;
+  w.U64(key.epoch).U64(key.round).U32(key.validator).U8(static_cast<uint8_t>(key.kind));
+  return ToString(w.bytes());
+}
+
+std::string EncodeEvidenceRecord(const StoredEvidence& record) {
+  HOTBFT_ASSERT(record.evidence.size() <= kEvidenceBytesMax);
+  CanonicalWriter w;
+  w.U64(record.height).Var(record.evidence);
+  return ToString(w.bytes());
+}
+
 std::string EncodeBlock(const Block& block) {
   HOTBFT_ASSERT(block.payload != nullptr);
-  HOTBFT_ASSERT(block.payload->evidence.empty());  // the wire form drops it (write_plan.cc)
   wire::Block proto;
   ToProto(block, &proto);
   return Serialize(proto);
@@ -168,6 +180,44 @@ Result<TxRecord> DecodeTxRecord(std::string_view bytes, std::string_view what) {
     record.result.assign(result->begin(), result->end());
     return record;
   });
+}
+
+Result<EvidenceKey> DecodeEvidenceKey(std::string_view bytes, std::string_view what) {
+  return DecodeExactly<EvidenceKey>(bytes, what, [](CanonicalReader& r) -> Result<EvidenceKey> {
+    EvidenceKey key;
+    auto epoch = r.U64();
+    if (!epoch.ok()) return epoch.status();
+    auto round = r.U64();
+    if (!round.ok()) return round.status();
+    auto validator = r.U32();
+    if (!validator.ok()) return validator.status();
+    auto kind = r.U8();
+    if (!kind.ok()) return kind.status();
+    if (*kind > static_cast<uint8_t>(EvidenceKind::kDoubleProposal)) {
+      return Status::InvalidArgument("evidence kind " + std::to_string(*kind) + " is unknown");
+    }
+    key.epoch = *epoch;
+    key.round = *round;
+    key.validator = *validator;
+    key.kind = static_cast<EvidenceKind>(*kind);
+    return key;
+  });
+}
+
+Result<StoredEvidence> DecodeEvidenceRecord(std::string_view bytes, const EvidenceKey& key,
+                                            std::string_view what) {
+  return DecodeExactly<StoredEvidence>(bytes, what,
+                                       [&key](CanonicalReader& r) -> Result<StoredEvidence> {
+                                         StoredEvidence record;
+                                         record.key = key;
+                                         auto height = r.U64();
+                                         if (!height.ok()) return height.status();
+                                         auto evidence = r.Var(kEvidenceBytesMax);
+                                         if (!evidence.ok()) return evidence.status();
+                                         record.height = *height;
+                                         record.evidence.assign(evidence->begin(), evidence->end());
+                                         return record;
+                                       });
 }
 
 Result<std::shared_ptr<const Block>> DecodeBlock(std::string_view bytes, const WireContext& ctx,

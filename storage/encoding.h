@@ -13,6 +13,9 @@
 //   id key         fixed(32)
 //   u32, u64       fixed width, big-endian
 //   tx record      u64 height, u32 index, var(result)
+//   evidence key   u64 epoch, u64 round, u32 validator, u8 kind (EvidenceKind): rounds sort
+//                  numerically within an epoch
+//   evidence record  u64 height, var(canonical evidence)
 #pragma once
 
 #include <cstdint>
@@ -34,7 +37,9 @@ std::string IdKey(const Hash32& id);
 std::string EncodeU32(uint32_t value);
 std::string EncodeU64(uint64_t value);
 std::string EncodeTxRecord(const TxRecord& record);
-std::string EncodeBlock(const Block& block);  // REQUIRES: no evidence in the payload
+std::string EvidenceKeyBytes(const EvidenceKey& key);
+std::string EncodeEvidenceRecord(const StoredEvidence& record);
+std::string EncodeBlock(const Block& block);
 std::string EncodeQC(const QC& qc);
 std::string EncodeTC(const TC& tc);
 std::string EncodeSafetyData(const SafetyData& data);
@@ -47,6 +52,10 @@ Result<Hash32> DecodeId(std::string_view bytes, std::string_view what);
 Result<uint32_t> DecodeU32(std::string_view bytes, std::string_view what);
 Result<uint64_t> DecodeU64(std::string_view bytes, std::string_view what);
 Result<TxRecord> DecodeTxRecord(std::string_view bytes, std::string_view what);
+Result<EvidenceKey> DecodeEvidenceKey(std::string_view bytes, std::string_view what);
+// The record's key is not in its bytes: `key` is the one it was stored under.
+Result<StoredEvidence> DecodeEvidenceRecord(std::string_view bytes, const EvidenceKey& key,
+                                            std::string_view what);
 // Consensus values, decoded and checked as consensus/wire.h does for `ctx`'s chain.
 Result<std::shared_ptr<const Block>> DecodeBlock(std::string_view bytes, const WireContext& ctx,
                                                  std::string_view what);

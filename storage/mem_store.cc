@@ -121,6 +121,9 @@ void MemStore::ApplyPlanLocked(const WritePlan& plan) {
     durable_.block_results[put.height] = Bytes(put.bytes.begin(), put.bytes.end());
   }
   for (const Height height : plan.erase_block_results) durable_.block_results.erase(height);
+  for (const StoredEvidence& e : plan.put_evidence) {
+    durable_.evidence[{e.key.epoch, e.key.round, e.key.validator, e.key.kind}] = e;
+  }
   durable_.tip = plan.tip;
   HOTBFT_ASSERT(durable_.root_qc.vote_data.block_id == durable_.tip.root_id);
   HOTBFT_ASSERT(durable_.blocks.contains(durable_.tip.root_id));
@@ -186,6 +189,25 @@ std::optional<Bytes> MemStore::AppHashAt(Height height) const {
   auto it = durable_.results.find(height);
   if (it == durable_.results.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<StoredEvidence> MemStore::GetEvidence(const EvidenceKey& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = durable_.evidence.find({key.epoch, key.round, key.validator, key.kind});
+  if (it == durable_.evidence.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::vector<StoredEvidence>> MemStore::ListEvidence(Epoch epoch, Round round_min,
+                                                           size_t count_max) const {
+  std::lock_guard lock(mutex_);
+  std::vector<StoredEvidence> out;
+  for (auto it = durable_.evidence.lower_bound({epoch, round_min, 0, EvidenceKind::kDoubleVote});
+       it != durable_.evidence.end() && std::get<0>(it->first) == epoch && out.size() < count_max;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 std::optional<Bytes> MemStore::BlockResultAt(Height height) const {

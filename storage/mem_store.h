@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "storage/store.h"
 #include "storage/write_plan.h"
@@ -42,6 +43,9 @@ class MemStore final : public Store {
   std::optional<Bytes> AppHashAt(Height height) const override;
   std::optional<Bytes> BlockResultAt(Height height) const override;
   Height ExecutedHeight() const override;
+  std::optional<StoredEvidence> GetEvidence(const EvidenceKey& key) const override;
+  Result<std::vector<StoredEvidence>> ListEvidence(Epoch epoch, Round round_min,
+                                                   size_t count_max) const override;
   // Acts on synced state, and is synced itself when it returns.
   Status Prune(Height retain_height) override;
 
@@ -67,6 +71,8 @@ class MemStore final : public Store {
     std::map<Hash32, TxRecord> txs;
     std::map<Height, Bytes> results;
     std::map<Height, Bytes> block_results;  // non-empty ones only
+    // Ordered as the RocksDB keys are: epoch, round, validator, kind.
+    std::map<std::tuple<Epoch, Round, uint32_t, EvidenceKind>, StoredEvidence> evidence;
     std::optional<QC> high_qc;
     std::optional<TC> high_tc;
     QC root_qc;

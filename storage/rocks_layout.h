@@ -11,6 +11,7 @@
 //   block_results   height key           that height's block result, as the executor
 //                                        encoded it (ExecutionRecord::block_result); only
 //                                        heights with a non-empty one have a key
+//   evidence        evidence key         evidence record: the committed evidence index
 //   safety          kSafetyKey           wire::SafetyData
 //   meta            kMeta* below         see each key
 //
@@ -18,7 +19,8 @@
 // version change: opening creates a missing column family (create_missing_column_families),
 // and such a database has no block results to miss, since nothing recorded them before. A
 // build older than the family cannot open a database that has it (RocksDB refuses to leave
-// a column family unopened).
+// a column family unopened). `evidence` came later the same way: a database without it has
+// no committed evidence, since no block could carry any before.
 #pragma once
 
 #include <array>
@@ -33,6 +35,7 @@ inline constexpr std::string_view kUncommitted = "uncommitted";
 inline constexpr std::string_view kTxs = "txs";
 inline constexpr std::string_view kResults = "results";
 inline constexpr std::string_view kBlockResults = "block_results";
+inline constexpr std::string_view kEvidence = "evidence";
 inline constexpr std::string_view kSafety = "safety";
 inline constexpr std::string_view kMeta = "meta";
 
@@ -46,12 +49,14 @@ enum ColumnFamily : size_t {
   kTxsCf,
   kResultsCf,
   kBlockResultsCf,
+  kEvidenceCf,
   kSafetyCf,
   kMetaCf,
   kColumnFamilyCount,
 };
 inline constexpr std::array<std::string_view, kColumnFamilyCount> kColumnFamilyNames = {
-    kBlocks, kQcs, kHeights, kUncommitted, kTxs, kResults, kBlockResults, kSafety, kMeta};
+    kBlocks,  kQcs,          kHeights,  kUncommitted, kTxs,
+    kResults, kBlockResults, kEvidence, kSafety,      kMeta};
 
 inline constexpr std::string_view kSafetyKey = "safety";
 

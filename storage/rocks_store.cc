@@ -432,6 +432,34 @@ std::optional<Bytes> RocksStore::BlockResultAt(Height height) const {
   return Bytes((*bytes)->begin(), (*bytes)->end());
 }
 
+std::optional<StoredEvidence> RocksStore::GetEvidence(const EvidenceKey& key) const {
+  auto bytes = Get(layout::kEvidenceCf, EvidenceKeyBytes(key));
+  if (!bytes.ok() || !bytes->has_value()) return std::nullopt;
+  auto record = DecodeEvidenceRecord(**bytes, key, "evidence record");
+  if (!record.ok()) return std::nullopt;
+  return std::move(record).value();
+}
+
+Result<std::vector<StoredEvidence>> RocksStore::ListEvidence(Epoch epoch, Round round_min,
+                                                             size_t count_max) const {
+  rocksdb::ReadOptions read;
+  const std::string lower =
+      EvidenceKeyBytes(EvidenceKey{EvidenceKind::kDoubleVote, 0, epoch, round_min});
+  const rocksdb::Slice lower_slice = ToSlice(lower);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Handle(layout::kEvidenceCf)));
+  std::vector<StoredEvidence> out;
+  for (it->Seek(lower_slice); it->Valid() && out.size() < count_max; it->Next()) {
+    auto key = DecodeEvidenceKey(ToView(it->key()), "evidence key");
+    if (!key.ok()) return key.status();
+    if (key->epoch != epoch) break;
+    auto record = DecodeEvidenceRecord(ToView(it->value()), *key, "evidence record");
+    if (!record.ok()) return record.status();
+    out.push_back(std::move(record).value());
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning", layout::kEvidenceCf);
+  return out;
+}
+
 Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, const std::string& chain_id,
                                               std::shared_ptr<const Block> genesis, QC genesis_qc,
                                               const RocksStoreOptions& options) {

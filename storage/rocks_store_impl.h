@@ -49,6 +49,9 @@ class RocksStore final : public Store, private PlanReader {
   std::optional<Bytes> AppHashAt(Height height) const override;
   std::optional<Bytes> BlockResultAt(Height height) const override;
   Height ExecutedHeight() const override { return executed_height_.load(); }
+  std::optional<StoredEvidence> GetEvidence(const EvidenceKey& key) const override;
+  Result<std::vector<StoredEvidence>> ListEvidence(Epoch epoch, Round round_min,
+                                                   size_t count_max) const override;
   Status Prune(Height retain_height) override;
 
  private:

@@ -121,6 +121,9 @@ void RocksStore::AddPlan(const WritePlan& plan, PendingWrite& w) const {
   for (const Height height : plan.erase_block_results) {
     Delete(w, layout::kBlockResultsCf, HeightKey(height));
   }
+  for (const StoredEvidence& e : plan.put_evidence) {
+    Put(w, layout::kEvidenceCf, EvidenceKeyBytes(e.key), EncodeEvidenceRecord(e));
+  }
   if (plan.tip.committed_height != tip_.committed_height) {
     Put(w, layout::kMetaCf, layout::kMetaCommittedHeight, EncodeU64(plan.tip.committed_height));
   }

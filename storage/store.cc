@@ -18,6 +18,24 @@ WriteBatch BatchFromPersist(PersistAction action) {
   return batch;
 }
 
+Result<RecoveryState> RecoverForCore(const Store& store, const CoreConfig& config) {
+  auto state = store.Recover();
+  if (!state.ok()) return state.status();
+  HOTBFT_ASSERT(state->root != nullptr);
+  const Round root_round = state->root->header.round;
+  const Round round_min =
+      root_round > config.evidence_age_rounds_max ? root_round - config.evidence_age_rounds_max : 0;
+  // Two kinds per validator and round of the window, at most (the core's own bound).
+  const size_t count_max =
+      2 * size_t{ValidatorSet::kValidatorsMax} *
+      static_cast<size_t>(config.evidence_age_rounds_max + config.rounds_ahead_max + 1);
+  auto evidence = store.ListEvidence(config.epoch, round_min, count_max);
+  if (!evidence.ok()) return evidence.status().With("recovering the committed evidence");
+  state->committed_evidence.reserve(evidence->size());
+  for (const StoredEvidence& e : *evidence) state->committed_evidence.emplace_back(e.key, e.height);
+  return state;
+}
+
 void Append(WriteBatch& into, WriteBatch next) {
   HOTBFT_ASSERT(into.executed.empty() && !into.finalized);
   HOTBFT_ASSERT(next.executed.empty() && !next.finalized);

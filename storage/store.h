@@ -49,6 +49,14 @@ struct ExecutionRecord {
   bool operator==(const ExecutionRecord&) const = default;
 };
 
+// A piece of evidence a committed block carried (the committed evidence index).
+struct StoredEvidence {
+  EvidenceKey key;
+  Height height = 0;  // the committed block that carried it
+  Bytes evidence;     // its canonical encoding (consensus/evidence.h)
+  bool operator==(const StoredEvidence&) const = default;
+};
+
 // One atomic, synced write. Bounds on its parts are in write_plan.h.
 struct WriteBatch {
   std::optional<SafetyData> safety;                  // replaces the stored safety data
@@ -129,11 +137,25 @@ class Store {
   virtual std::optional<Bytes> BlockResultAt(Height height) const = 0;
   virtual Height ExecutedHeight() const = 0;  // 0 before the first execution
 
+  // The committed evidence index: every piece a committed block carried, by its key
+  // (a key committed twice keeps the later record; honest validators never commit one
+  // twice). Never pruned: it is small, and the record of what the app was told.
+  virtual std::optional<StoredEvidence> GetEvidence(const EvidenceKey& key) const = 0;
+  // The committed evidence of `epoch` with rounds >= round_min, in (round, validator, kind)
+  // order, at most count_max pieces. Fails on a read error or a record that does not decode.
+  virtual Result<std::vector<StoredEvidence>> ListEvidence(Epoch epoch, Round round_min,
+                                                           size_t count_max) const = 0;
+
   // Drops committed blocks, their QCs and their height index entries below
   // `retain_height` (never the committed tip). The transaction index, app hashes and block
   // results stay: duplicate detection depends on the index, and the others are the
   // record of what execution did. Idempotent; durable when it returns OK.
   virtual Status Prune(Height retain_height) = 0;
 };
+
+// Recover(), plus the committed evidence the core checks proposals against: that of rounds
+// from the recovered root's round - config.evidence_age_rounds_max on (at most one window's
+// worth: RecoveryState::committed_evidence).
+Result<RecoveryState> RecoverForCore(const Store& store, const CoreConfig& config);
 
 }  // namespace hotbft::storage

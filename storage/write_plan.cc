@@ -28,12 +28,34 @@ Status CheckCount(size_t count, size_t max, const char* what) {
 Status CheckBlock(const std::shared_ptr<const Block>& block) {
   HOTBFT_ASSERT(block != nullptr);
   HOTBFT_ASSERT(block->payload != nullptr);
-  // The stored encoding (the wire form) has no room for evidence yet; refusing here keeps
-  // both stores alike instead of losing it on disk only.
-  if (!block->payload->evidence.empty()) {
-    return Status::InvalidArgument(
-        "block " + Short(block->id) + " carries evidence (" + Num(block->payload->evidence.size()) +
-        " items), which schema version " + Num(kSchemaVersion) + " cannot store");
+  // The stored form is the wire form: the same bounds, so a stored block always reads back.
+  if (block->payload->evidence.size() > kBlockEvidenceMax) {
+    return Status::InvalidArgument("block " + Short(block->id) + " carries " +
+                                   Num(block->payload->evidence.size()) +
+                                   " pieces of evidence; at most " + Num(kBlockEvidenceMax));
+  }
+  for (const Bytes& piece : block->payload->evidence) {
+    if (piece.size() > kEvidenceBytesMax) {
+      return Status::InvalidArgument("block " + Short(block->id) + " carries evidence of " +
+                                     Num(piece.size()) + " bytes; at most " +
+                                     Num(kEvidenceBytesMax));
+    }
+  }
+  return Status::Ok();
+}
+
+// The committed evidence index entries of a committed block. Every bitmap of a stored
+// block is sized for the validator set (consensus/wire.h), so its justify QC's tells the
+// set's size. A piece that does not decode (which a certified block cannot carry: honest
+// voters decoded it) fails the write.
+Status PlanEvidence(const Block& block, WritePlan& plan) {
+  const uint32_t validators = block.header.justify.signers.n();
+  for (const Bytes& piece : block.payload->evidence) {
+    auto evidence = DecodeEvidence(piece, validators);
+    if (!evidence.ok()) {
+      return evidence.status().With("committed block " + Short(block.id) + " evidence");
+    }
+    plan.put_evidence.push_back(StoredEvidence{KeyOf(*evidence), block.header.height, piece});
   }
   return Status::Ok();
 }
@@ -140,6 +162,7 @@ Status PlanCommitted(const WriteBatch& batch, const BlockMap& in_batch, const Pl
       plan.put_qcs.emplace_back(previous->id, (*block)->header.justify);
     }
     plan.put_committed.push_back(HeightId{height, id});
+    HOTBFT_RETURN_IF_ERROR(PlanEvidence(**block, plan));
     parent_id = id;
     previous = std::move(block).value();
   }

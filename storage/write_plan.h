@@ -11,6 +11,8 @@
 //   heights      the committed height index
 //   qcs          the QC certifying each committed block (the next block's justify; the
 //                root QC for the tip)
+//   evidence     the committed evidence index: each piece a newly committed block carries,
+//                by its key (the later record of a key wins)
 //   block_results  each height's block result, from its execution record or the record
 //                written ahead: only non-empty ones are stored, and a record without one
 //                keeps the stored one unless it was written ahead (then it replaces it)
@@ -83,6 +85,7 @@ struct WritePlan {
   std::vector<HeightId> erase_uncommitted;
   std::vector<HeightId> put_committed;  // committed height index entries, ascending
   std::vector<std::pair<Hash32, QC>> put_qcs;
+  std::vector<StoredEvidence> put_evidence;       // in commit order
   std::vector<BlockResultPut> put_block_results;  // ascending heights
   std::vector<Height> erase_block_results;
   StoredTip tip;  // after the write

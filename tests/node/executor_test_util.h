@@ -54,14 +54,38 @@ class TestChain {
   Height height() const { return blocks_.size() - 1; }
   const Block& block(Height h) const { return *blocks_.at(h); }
 
-  void Append(const std::vector<std::string>& txs) {
+  // `evidence`: canonical encodings the block's payload carries.
+  void Append(const std::vector<std::string>& txs, std::vector<Bytes> evidence = {}) {
     std::vector<Bytes> bytes;
     for (const std::string& tx : txs) bytes.push_back(Tx(tx));
     const Round round = blocks_.size();
-    auto block = fx_.MakeBlock(qcs_.back(), round, static_cast<uint32_t>(round % kValidators),
-                               std::move(bytes));
+    auto made = fx_.MakeBlock(qcs_.back(), round, static_cast<uint32_t>(round % kValidators),
+                              std::move(bytes));
+    auto block = std::make_shared<Block>(*made);
+    auto payload = std::make_shared<Payload>(*made->payload);
+    payload->evidence = std::move(evidence);
+    block->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
+    block->payload = std::move(payload);
+    block->id = block->header.Id(kChainId);
     qcs_.push_back(fx_.MakeQC(*block));
     blocks_.push_back(std::move(block));
+  }
+
+  // Validator `voter`'s double vote in `round` (two blocks that are not on this chain).
+  DoubleVote MakeDoubleVote(Round round, uint32_t voter) {
+    auto a = fx_.MakeBlock(fx_.genesis_qc(), round, 0, {Tx("x")});
+    auto b = fx_.MakeBlock(fx_.genesis_qc(), round, 0, {Tx("y")});
+    return DoubleVote{fx_.MakeVote(*a, voter), fx_.MakeVote(*b, voter)};
+  }
+
+  // The executor's config with the chain's validator set (evidence decodes against it).
+  ExecutorConfig ConfigWithValidators() const {
+    ExecutorConfig config{std::string(kChainId), {}, {}};
+    for (const PublicKey& key : fx_.validators().keys()) {
+      config.validators.push_back(
+          app::ValidatorUpdate{Bytes(key.bytes.begin(), key.bytes.end()), 1});
+    }
+    return config;
   }
 
   // Stores and commits heights (store.CommittedHeight(), to] in one batch.
@@ -237,6 +261,13 @@ class TestStore final : public storage::Store {
     return inner_->BlockResultAt(height);
   }
   Height ExecutedHeight() const override { return inner_->ExecutedHeight(); }
+  std::optional<storage::StoredEvidence> GetEvidence(const EvidenceKey& key) const override {
+    return inner_->GetEvidence(key);
+  }
+  Result<std::vector<storage::StoredEvidence>> ListEvidence(Epoch epoch, Round round_min,
+                                                            size_t count_max) const override {
+    return inner_->ListEvidence(epoch, round_min, count_max);
+  }
   Status Prune(Height retain_height) override { return inner_->Prune(retain_height); }
 
  private:

@@ -411,7 +411,8 @@ TYPED_TEST(StoreTest, RejectsInconsistentBatchesAndWritesNothing) {
   early_execution.executed.push_back(Execution(this->chain_, 1));  // height 1 not committed
   WriteBatch with_evidence;
   auto block = std::make_shared<Block>(*this->chain_.blocks[5]);
-  block->payload = std::make_shared<Payload>(Payload{{}, {{1, 2, 3}}});
+  block->payload =
+      std::make_shared<Payload>(Payload{{}, {Bytes(kEvidenceBytesMax + 1, 1)}});  // too big
   with_evidence.blocks.push_back(block);
   with_evidence.safety = SafetyData{};  // must not land without the rest
 
@@ -433,6 +434,83 @@ TYPED_TEST(StoreTest, RejectsInconsistentBatchesAndWritesNothing) {
   RecoveryState state = this->MustRecover();
   EXPECT_FALSE(state.safety.has_value());
   EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 1, 4));
+}
+
+// A chain whose blocks carry evidence: heights 1 and 3 do.
+struct EvidenceChain {
+  Chain chain;
+  std::vector<Bytes> pieces;  // in block order
+};
+
+Bytes DoubleVoteBytes(Fixture& fx, Round round, uint32_t voter) {
+  auto a = fx.MakeBlock(fx.genesis_qc(), round, 0, {{1}});
+  auto b = fx.MakeBlock(fx.genesis_qc(), round, 0, {{2}});
+  return EncodeEvidence(DoubleVote{fx.MakeVote(*a, voter), fx.MakeVote(*b, voter)});
+}
+
+EvidenceChain MakeEvidenceChain(Fixture& fx) {
+  EvidenceChain out;
+  out.chain.blocks.push_back(fx.genesis());
+  out.chain.qcs.push_back(fx.genesis_qc());
+  const std::vector<std::vector<Bytes>> evidence = {
+      {DoubleVoteBytes(fx, 1, 3), DoubleVoteBytes(fx, 1, 2)}, {}, {DoubleVoteBytes(fx, 2, 1)}};
+  for (Height h = 1; h <= evidence.size(); ++h) {
+    auto block =
+        std::make_shared<Block>(*fx.MakeBlock(out.chain.qcs.back(), h, 1, {TxBytes(h, 0)}));
+    auto payload = std::make_shared<Payload>(*block->payload);
+    payload->evidence = evidence[h - 1];
+    block->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
+    block->payload = std::move(payload);
+    block->id = block->header.Id(kChainId);
+    for (const Bytes& piece : evidence[h - 1]) out.pieces.push_back(piece);
+    out.chain.qcs.push_back(fx.MakeQC(*block));
+    out.chain.blocks.push_back(std::move(block));
+  }
+  return out;
+}
+
+TYPED_TEST(StoreTest, BlocksKeepTheirEvidenceAndCommitsIndexIt) {
+  const EvidenceChain ev = MakeEvidenceChain(this->fx_);
+  WriteBatch store;
+  for (Height h = 1; h <= 3; ++h) store.blocks.push_back(ev.chain.blocks[h]);
+  ASSERT_TRUE(this->store_->Write(store).ok());
+  ExpectSameBlock(this->store_->GetBlock(ev.chain.blocks[1]->id), ev.chain.blocks[1]);
+  EXPECT_EQ(*this->store_->GetBlock(ev.chain.blocks[1]->id)->payload, *ev.chain.blocks[1]->payload);
+  auto none = this->store_->ListEvidence(0, 0, 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << "uncommitted evidence is not indexed";
+
+  WriteBatch commit = CommitBatch(ev.chain, 0, 3);
+  ASSERT_TRUE(this->store_->Write(commit).ok());
+  auto all = this->store_->ListEvidence(0, 0, 100);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  // Ordered by round, then validator.
+  EXPECT_EQ((*all)[0].key, (EvidenceKey{EvidenceKind::kDoubleVote, 2, 0, 1}));
+  EXPECT_EQ((*all)[0].height, 1u);
+  EXPECT_EQ((*all)[0].evidence, ev.pieces[1]);
+  EXPECT_EQ((*all)[1].key, (EvidenceKey{EvidenceKind::kDoubleVote, 3, 0, 1}));
+  EXPECT_EQ((*all)[1].evidence, ev.pieces[0]);
+  EXPECT_EQ((*all)[2].key, (EvidenceKey{EvidenceKind::kDoubleVote, 1, 0, 2}));
+  EXPECT_EQ((*all)[2].height, 3u);
+  EXPECT_EQ(this->store_->GetEvidence((*all)[2].key), (*all)[2]);
+  EXPECT_FALSE(this->store_->GetEvidence(EvidenceKey{EvidenceKind::kDoubleProposal, 2, 0, 1}));
+
+  EXPECT_EQ(this->store_->ListEvidence(0, 2, 100)->size(), 1u);
+  EXPECT_EQ(this->store_->ListEvidence(0, 0, 2)->size(), 2u);
+  EXPECT_TRUE(this->store_->ListEvidence(1, 0, 100)->empty());
+
+  // What the core recovers: the window below the root's round (3).
+  CoreConfig config;
+  config.evidence_age_rounds_max = 10;
+  auto state = RecoverForCore(*this->store_, config);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->committed_evidence.size(), 3u);
+  config.evidence_age_rounds_max = 1;
+  state = RecoverForCore(*this->store_, config);
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->committed_evidence.size(), 1u);
+  EXPECT_EQ(state->committed_evidence[0].second, 3u);
 }
 
 TYPED_TEST(StoreTest, ExecutionMustFollowTheExecutedHeight) {
