@@ -18,6 +18,8 @@ namespace hotbft::app {
 static_assert(kTxsMax == ::hotbft::kBlockTxsMax);
 static_assert(kTxBytesMax == ::hotbft::kTxBytesMax);
 static_assert(kAppHashBytesMax == ::hotbft::kAppHashBytesMax);
+static_assert(kMisbehaviourMax >= ::hotbft::kBlockEvidenceMax,
+              "a block's evidence fits FinalizeBlock");
 static_assert(kValidatorsMax == ValidatorSet::kValidatorsMax);
 static_assert(kPublicKeyBytes == PublicKey::kSize);
 static_assert(kBlockIdBytes == Hash32::kSize);

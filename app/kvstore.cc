@@ -264,6 +264,15 @@ Result<FinalizeBlockResult> KvStore::FinalizeBlock(const FinalizeBlockRequest& r
     result.tx_results.push_back(
         TxResult{kCodeOk, {}, {}, {Event{"kv", {{"key", std::string(parsed.key)}}}}});
   }
+  // Misbehaviour is reported, not acted on (no stake to slash): one block event per piece.
+  for (const Evidence& evidence : request.misbehaviour) {
+    const EvidenceKey key = KeyOf(evidence);
+    result.events.push_back(Event{"misbehaviour",
+                                  {{"epoch", std::to_string(key.epoch)},  // sorted by key
+                                   {"round", std::to_string(key.round)},
+                                   {"type", std::string(EvidenceKindName(key.kind))},
+                                   {"validator", std::to_string(key.validator)}}});
+  }
   const Bytes genesis(kHashBytes, 0);
   pending.app_hash = NextAppHash(last_height_ == 0 ? genesis : last_app_hash_, pending.writes);
   pending_ = std::move(pending);

@@ -16,6 +16,9 @@
 // O(block), not O(state), and still commits to the whole history. The hash before the
 // first block (InitChain's answer) is 32 zero bytes.
 //
+// FinalizeBlock's misbehaviour (evidence of equivocation) becomes one block event
+// "misbehaviour" per piece (type, validator, epoch, round); it does not change the state.
+//
 // Thread-safe: the three connections of application.h may call concurrently.
 #pragma once
 

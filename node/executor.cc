@@ -428,8 +428,18 @@ Status Executor::FinalizeInApp(const Block& block, const BlockTxs& txs, Attempt&
   request.proposer = block.header.proposer;
   request.txs.reserve(txs.to_app.size());
   for (const uint32_t position : txs.to_app) request.txs.push_back(block.payload->txs[position]);
-  // Evidence in payloads is not decoded yet (the store refuses blocks that carry any), so
-  // the app hears of no misbehaviour.
+  // The block's evidence, as committed: every honest validator checked it before voting,
+  // so each hands the app the same misbehaviour in the same order.
+  request.misbehaviour.reserve(block.payload->evidence.size());
+  for (const Bytes& piece : block.payload->evidence) {
+    auto evidence = DecodeEvidence(piece, static_cast<uint32_t>(config_.validators.size()));
+    if (!evidence.ok()) {
+      return Status::Corruption(
+          "committed block at height " + Num(request.height) +
+          " carries evidence that does not decode: " + evidence.status().ToString());
+    }
+    request.misbehaviour.push_back(std::move(evidence).value());
+  }
   attempt.reached_app = true;
   auto result = app_.FinalizeBlock(request);
   if (!result.ok()) {

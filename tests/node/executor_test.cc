@@ -195,6 +195,53 @@ TEST(ExecutorTest, ValidatorUpdatesAreLoggedAsRecordedNotApplied) {
   EXPECT_EQ(log.str(), expected);
 }
 
+// Two validators executing one chain hand their apps the same misbehaviour: the block's
+// evidence, decoded, in block order; the kvstore reports each piece as a block event.
+TEST(ExecutorTest, EveryValidatorHandsTheAppTheBlocksMisbehaviour) {
+  TestChain chain;
+  const DoubleVote first = chain.MakeDoubleVote(1, 3);
+  const DoubleVote second = chain.MakeDoubleVote(1, 2);
+  chain.Append({"a=1"}, {EncodeEvidence(first), EncodeEvidence(second)});
+  chain.Append({"b=2"});
+  std::vector<std::vector<app::FinalizeBlockRequest>> seen;
+  std::vector<std::vector<ExecutedBlock>> executed;
+  for (int validator = 0; validator < 2; ++validator) {
+    auto store = chain.NewMemStore();
+    TempDir dir;
+    auto kv = OpenKv(dir.Sub("kv"));
+    TestApp app(kv.get());
+    Executor executor(*store, app, chain.ConfigWithValidators());
+    MustRecover(executor, 0);
+    chain.Commit(*store, chain.height());
+    executed.emplace_back();
+    for (Height h = 1; h <= chain.height(); ++h) {
+      executed.back().push_back(MustExecute(executor, chain.block(h)));
+    }
+    seen.push_back(app.finalized);
+  }
+  ASSERT_EQ(seen[0].size(), 2u);
+  ASSERT_EQ(seen[0][0].misbehaviour.size(), 2u);
+  EXPECT_EQ(EncodeEvidence(seen[0][0].misbehaviour[0]), EncodeEvidence(first));
+  EXPECT_EQ(EncodeEvidence(seen[0][0].misbehaviour[1]), EncodeEvidence(second));
+  EXPECT_TRUE(seen[0][1].misbehaviour.empty());
+  ASSERT_EQ(seen[1].size(), 2u);
+  for (size_t h = 0; h < 2; ++h) {
+    ASSERT_EQ(seen[1][h].misbehaviour.size(), seen[0][h].misbehaviour.size());
+    for (size_t k = 0; k < seen[0][h].misbehaviour.size(); ++k) {
+      EXPECT_EQ(EncodeEvidence(seen[1][h].misbehaviour[k]),
+                EncodeEvidence(seen[0][h].misbehaviour[k]));
+    }
+  }
+  // The kvstore's block events name each piece.
+  ASSERT_EQ(executed[0][0].events.size(), 2u);
+  EXPECT_EQ(executed[0][0].events[0].type, "misbehaviour");
+  EXPECT_EQ(executed[0][0].events[0].attributes,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"epoch", "0"}, {"round", "1"}, {"type", "double_vote"}, {"validator", "3"}}));
+  EXPECT_EQ(executed[0][0].events, executed[1][0].events);
+  EXPECT_EQ(executed[0][1].app_hash, executed[1][1].app_hash);
+}
+
 TEST(ExecutorTest, StoredBlockResultsRoundTrip) {
   app::FinalizeBlockResult result;
   result.events = {{"block", {{"a", "1"}, {"b", "2"}}}, {"empty", {}}};
