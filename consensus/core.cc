@@ -572,6 +572,10 @@ const std::map<EvidenceKey, Evidence>& Core::evidence() const {
   return impl_->evidence();
 }
 
+const CoreConfig& Core::config() const {
+  return impl_->config();
+}
+
 const std::map<EvidenceKey, Height>& Core::committed_evidence() const {
   return impl_->committed_evidence();
 }

@@ -243,6 +243,7 @@ class Core {
   const Status& halted() const;
   Height executed_height() const;
 
+  const CoreConfig& config() const;
   Round current_round() const;
   Height committed_height() const;
   const BlockTree& tree() const;

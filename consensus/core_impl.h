@@ -28,6 +28,7 @@ class Core::Impl {
   const Status& halted() const { return halted_; }
   Height executed_height() const { return executed_height_; }
 
+  const CoreConfig& config() const { return config_; }
   Round current_round() const { return round_; }
   const BlockTree& tree() const { return tree_; }
   const CoreCounters& counters() const { return counters_; }

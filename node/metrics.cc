@@ -260,6 +260,16 @@ NodeMetrics::NodeMetrics()
           "hotbft_commit_latency_seconds",
           "Seconds from a block's header timestamp (the proposer's clock) to its commit here.",
           CommitLatencyBuckets())),
+      evidence_recorded(registry.AddCounterFamily(
+          "hotbft_evidence_recorded_total",
+          "Evidence of equivocation this validator recorded (two conflicting signed messages "
+          "of one validator), by kind.",
+          "kind")),
+      evidence_committed(registry.AddCounter(
+          "hotbft_evidence_committed_total",
+          "Pieces of evidence in blocks this validator committed (handed to the app).")),
+      evidence_pending(registry.AddGauge("hotbft_evidence_pending",
+                                         "Pieces of evidence waiting for a block to carry them.")),
       mempool_txs(registry.AddGauge("hotbft_mempool_txs", "Transactions in the mempool.")),
       mempool_bytes(
           registry.AddGauge("hotbft_mempool_bytes", "Bytes of the transactions in the mempool.")),

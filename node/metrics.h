@@ -150,6 +150,11 @@ struct NodeMetrics {
   // Proposals held until this validator's execution reached their exec_height.
   Counter& proposals_waiting_execution;
   Histogram& commit_latency_seconds;
+  // Evidence of equivocation: pieces recorded (label "kind": double_vote, double_proposal),
+  // pieces in blocks this validator committed, and pieces waiting for a block.
+  CounterFamily& evidence_recorded;
+  Counter& evidence_committed;
+  Gauge& evidence_pending;
   // Mempool and network (sampled, or updated by their threads).
   Gauge& mempool_txs;
   Gauge& mempool_bytes;

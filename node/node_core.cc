@@ -420,7 +420,7 @@ Result<std::unique_ptr<NodeCore>> NodeCore::Open(NodeCoreConfig config, NodeCore
   if (!executed.ok()) {
     return executed.status().With("bringing the application to the store's committed height");
   }
-  auto recovery = store.Recover();
+  auto recovery = storage::RecoverForCore(store, config.core);
   if (!recovery.ok()) return recovery.status().With("reading the store");
   recovery->executed_height = store.ExecutedHeight();
   const Height executed_height = recovery->executed_height;
@@ -450,6 +450,8 @@ Result<std::unique_ptr<NodeCore>> NodeCore::Open(NodeCoreConfig config, NodeCore
                                        std::move(recovery).value());
   node->workers_ = std::make_unique<Workers>(node->config_, store, std::move(executor),
                                              *deps.output, executed_height);
+  node->evidence_pool_ =
+      std::make_unique<EvidencePool>(node->config_.evidence_pool_max, deps.validators->size());
   spdlog::info("validator {} recovered: committed height {}, executed height {}",
                node->config_.self, store.CommittedHeight(), executed_height);
   return node;
@@ -489,7 +491,29 @@ void NodeCore::OnTick(uint64_t now_ms) {
 void NodeCore::OnPayloadReady(Round round, std::shared_ptr<const Payload> payload,
                               uint64_t now_ms) {
   if (!halted_.ok()) return;
+  if (round == reserved_round_ && !reserved_evidence_.empty()) {
+    // Evidence first: the request's bytes_max left room for it.
+    auto with_evidence = std::make_shared<Payload>(*payload);
+    with_evidence->evidence = std::move(reserved_evidence_);
+    payload = std::move(with_evidence);
+  }
+  reserved_evidence_.clear();
   Carry(core_->OnPayloadReady(round, std::move(payload), now_ms));
+}
+
+// Sets pending evidence aside for the payload (within the chain's per-block limits and
+// the request's bytes), and asks for transactions to fill what is left.
+void NodeCore::RequestPayload(RequestPayloadAction request) {
+  const CoreConfig& c = config_.core;
+  reserved_round_ = request.round;
+  reserved_evidence_ =
+      evidence_pool_->Reap(*core_, c.evidence_per_block_max,
+                           std::min(request.bytes_max, c.evidence_bytes_per_block_max));
+  uint64_t bytes = 0;
+  for (const Bytes& piece : reserved_evidence_) bytes += piece.size();
+  HOTBFT_ASSERT(bytes <= request.bytes_max);
+  request.bytes_max -= bytes;
+  deps_.output->RequestPayload(request);
 }
 
 void NodeCore::OnTxsAvailable(uint64_t now_ms) {
@@ -571,12 +595,20 @@ void NodeCore::Carry(std::vector<Action> actions) {
                   "the storage writer is 100000 writes behind; the disk cannot keep up"));
             }
           } else if constexpr (std::is_same_v<T, RequestPayloadAction>) {
-            deps_.output->RequestPayload(a);
+            RequestPayload(a);
           } else if constexpr (std::is_same_v<T, CommitAction>) {
             workers_->ExecuteUpTo(a.blocks);
+            evidence_pool_->Prune(*core_);  // committed pieces leave
           } else if constexpr (std::is_same_v<T, SetDeadlineAction>) {
             deadline_ms_ = a.at_ms;
           } else if constexpr (std::is_same_v<T, EvidenceAction>) {
+            const EvidenceKey key = KeyOf(a.evidence);
+            if (evidence_pool_->Add(a.evidence, *core_) == EvidencePool::Added::kNotCarried) {
+              spdlog::warn(
+                  "validator {}: {} evidence against validator {} in round {} cannot "
+                  "be carried in a block (it does not survive its canonical encoding)",
+                  config_.self, EvidenceKindName(key.kind), key.validator, key.round);
+            }
             deps_.output->NewEvidence(a.evidence);
           }
         },
@@ -587,6 +619,13 @@ void NodeCore::Carry(std::vector<Action> actions) {
 
 void NodeCore::CheckCore() {
   if (!halted_.ok()) return;
+  const uint64_t refused =
+      core_->counters().dropped[static_cast<size_t>(DropReason::kInvalidEvidence)];
+  if (refused != evidence_refusals_logged_) {
+    evidence_refusals_logged_ = refused;
+    spdlog::warn("validator {}: no vote for a proposal in round {}: its evidence is invalid: {}",
+                 config_.self, core_->current_round(), core_->last_evidence_refusal().ToString());
+  }
   if (!core_->halted().ok()) return Halt(core_->halted());
   if (core_->counters().safety_violations > 0) {
     Halt(Status::SafetyViolation(

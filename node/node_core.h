@@ -6,6 +6,10 @@
 //   - CommitAction: the committed blocks go to the executor (node/executor.h), in order,
 //     off the consensus thread; each executed height goes back as Core::OnExecuted;
 //   - sends, payload requests and evidence go to the NodeOutput (network, mempool, RPC);
+//   - evidence also enters the evidence pool (evidence_pool.h): a payload request is
+//     forwarded with bytes_max less the pending evidence set aside for it, and the
+//     answer (OnPayloadReady) carries that evidence, so evidence comes before
+//     transactions; a proposal whose evidence the core refused is logged;
 //   - a peer's BlockRequest for a block the core's tree lacks (a peer catching up from far
 //     behind) is answered from the store by the block server (see OnMessage), since the
 //     core does no I/O; the response is cut to CoreConfig::sync_response_bytes_max.
@@ -52,6 +56,7 @@
 #include "consensus/core.h"
 #include "crypto/signer.h"
 #include "crypto/status.h"
+#include "node/evidence_pool.h"
 #include "node/executor.h"
 #include "storage/store.h"
 
@@ -68,6 +73,8 @@ struct NodeCoreConfig {
   // App hashes of the last executed heights the core recovers (it checks proposals'
   // execution claims against them).
   size_t recovered_app_hashes = 64;
+  // Pending evidence kept for blocks to carry (EvidencePool).
+  size_t evidence_pool_max = 1'024;
 };
 
 // Where NodeCore's effects go. Called on the consensus thread, except Wake.
@@ -143,11 +150,14 @@ class NodeCore {
   Height executed_height() const;
   // Blocks sent to peers from the store (BlockRequests for blocks the core's tree lacks).
   uint64_t blocks_served_from_store() const;
+  // Evidence waiting for a block (thread-safe to read).
+  const EvidencePool& evidence_pool() const { return *evidence_pool_; }
 
  private:
   class Workers;
   NodeCore(NodeCoreConfig config, NodeCoreDeps deps);
   void Carry(std::vector<Action> actions);
+  void RequestPayload(RequestPayloadAction request);
   void Halt(Status status);
   void CheckCore();
 
@@ -157,6 +167,11 @@ class NodeCore {
   std::unique_ptr<Workers> workers_;
   uint64_t deadline_ms_ = 0;
   Status halted_;
+  std::unique_ptr<EvidencePool> evidence_pool_;
+  // The evidence set aside for the payload of a round, added when the payload arrives.
+  Round reserved_round_ = 0;
+  std::vector<Bytes> reserved_evidence_;
+  uint64_t evidence_refusals_logged_ = 0;  // the core's invalid_evidence drops logged
 };
 
 }  // namespace hotbft::node

@@ -20,6 +20,12 @@ Result<network::FaultConfig> RpcBackend::Faults(const std::optional<network::Fau
   return Status::FailedPrecondition("this node has no fault injection");
 }
 
+Result<EvidenceReport> RpcBackend::ListEvidence(Round round_min, size_t committed_max) {
+  (void)round_min;
+  (void)committed_max;
+  return Status::FailedPrecondition("this node keeps no evidence");
+}
+
 CommitWaiters::CommitWaiters(size_t watches_max) : watches_max_(watches_max) {
   HOTBFT_ASSERT(watches_max > 0);
 }

@@ -81,6 +81,18 @@ struct TxCommit {
   app::TxResult result;
 };
 
+// A piece of evidence of equivocation, pending or committed (RpcBackend::ListEvidence).
+struct EvidenceRecord {
+  EvidenceKey key;
+  std::optional<Height> height;  // the committed block that carried it; none while pending
+  Bytes evidence;                // its canonical encoding (consensus/evidence.h)
+};
+
+struct EvidenceReport {
+  std::vector<EvidenceRecord> pending;    // oldest rounds first
+  std::vector<EvidenceRecord> committed;  // by round, then validator
+};
+
 using SubmitCallback = std::function<void(std::vector<mempool::AddResult> results)>;
 using QueryCallback = std::function<void(Result<app::QueryResult> result)>;
 using CommitCallback = std::function<void(const TxCommit& commit)>;
@@ -135,6 +147,11 @@ class RpcBackend {
   // `change` if given, and returns the settings in force. By default there is none
   // (kFailedPrecondition).
   virtual Result<network::FaultConfig> Faults(const std::optional<network::FaultConfig>& change);
+
+  // Evidence of equivocation: every piece waiting for a block (the pool is bounded), and
+  // the committed ones (storage::Store::ListEvidence) of rounds >= round_min, at most
+  // committed_max. By default there is none (kFailedPrecondition).
+  virtual Result<EvidenceReport> ListEvidence(Round round_min, size_t committed_max);
 };
 
 // Commit watches for an RpcBackend implementation: WatchTx and UnwatchTx delegate to Watch

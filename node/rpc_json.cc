@@ -5,7 +5,9 @@
 #include <charconv>
 #include <ctime>
 
+#include "consensus/evidence.h"
 #include "crypto/assert.h"
+#include "crypto/sha256.h"
 
 namespace hotbft::node::rpc {
 
@@ -393,13 +395,32 @@ Json StatusJson(const NodeSnapshot& s) {
   };
 }
 
+Json EvidenceJson(const EvidenceKey& key, std::optional<Height> height, ByteView canonical) {
+  Json out{{"type", std::string(EvidenceKindName(key.kind))},
+           {"validator", key.validator},
+           {"epoch", Dec(key.epoch)},
+           {"round", Dec(key.round)},
+           {"hash", Sha256(canonical).hex()},
+           {"evidence", Base64Encode(canonical)}};
+  if (height) out["height"] = Dec(*height);
+  return out;
+}
+
 Json BlockJson(const Block& block) {
   const BlockHeader& h = block.header;
   Json txs = Json::array();
+  Json evidence_items = Json::array();
   size_t evidence = 0;
   if (block.payload) {
     for (const Bytes& tx : block.payload->txs) txs.push_back(Base64Encode(tx));
     evidence = block.payload->evidence.size();
+    // Every bitmap of a stored block is sized for the validator set.
+    const uint32_t validators = h.justify.signers.n();
+    for (const Bytes& piece : block.payload->evidence) {
+      auto decoded = DecodeEvidence(piece, validators);
+      if (!decoded.ok()) continue;  // a committed block's pieces decode (the store checked)
+      evidence_items.push_back(EvidenceJson(KeyOf(*decoded), h.height, piece));
+    }
   }
   const QC& qc = h.justify;
   return Json{
@@ -422,7 +443,7 @@ Json BlockJson(const Block& block) {
           {"signers", ToHex(qc.signers.bytes())},
           {"signer_count", qc.signers.Count()}}},
         {"data", {{"txs", std::move(txs)}}},
-        {"evidence", {{"count", evidence}}}}},
+        {"evidence", {{"count", evidence}, {"items", std::move(evidence_items)}}}}},
   };
 }
 

@@ -118,6 +118,9 @@ std::string Dec(uint64_t value);            // a 64-bit integer as a JSON string
 
 Json StatusJson(const NodeSnapshot& status);
 Json BlockJson(const Block& block);
+// One piece of evidence: kind, validator, epoch, round, the committed height (if any),
+// the SHA-256 of its canonical encoding, and the encoding itself (base64).
+Json EvidenceJson(const EvidenceKey& key, std::optional<Height> height, ByteView canonical);
 Json TxResultJson(const app::TxResult& result);  // CometBFT's ExecTxResult shape
 // broadcast_tx_sync: {code, data, log, codespace, hash, outcome} (_async: without outcome).
 Json BroadcastJson(const mempool::AddResult& result);

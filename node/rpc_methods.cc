@@ -160,6 +160,7 @@ const std::vector<MethodInfo>& AllMethods() {
       {"status", {}},
       {"block", {"height"}},
       {"tx", {"hash"}},
+      {"evidence", {"round_min", "limit"}},
       {"abci_query", {"path", "data", "height"}},
       {"broadcast_tx_async", {"tx"}},
       {"broadcast_tx_sync", {"tx"}},
@@ -197,6 +198,7 @@ void Methods::Call(const MethodInfo& method, const Params& params, uint64_t send
   if (name == "status") return reply(Status());
   if (name == "block") return reply(Block(params));
   if (name == "tx") return reply(Tx(params));
+  if (name == "evidence") return reply(Evidence(params));
   if (name == "metrics") return reply(RpcReply::Text(backend_.MetricsText()));
   if (name == "abci_query") return AbciQuery(params, std::move(reply));
   if (name == "broadcast_tx_async") return BroadcastAsync(params, sender_id, std::move(reply));
@@ -330,6 +332,35 @@ RpcReply Methods::Block(const Params& params) {
                                              " is no longer stored (pruned)"));
   }
   return RpcReply::Ok(BlockJson(*block));
+}
+
+// Pending and committed evidence of equivocation (docs/rpc.md).
+RpcReply Methods::Evidence(const Params& params) {
+  constexpr uint64_t kLimitDefault = 100;
+  constexpr uint64_t kLimitMax = 1'000;
+  auto round_min = params.Uint("round_min");
+  if (!round_min.ok()) {
+    return RpcReply::Fail(RpcError::InvalidParams(round_min.status().message()));
+  }
+  auto limit = params.Uint("limit");
+  if (!limit.ok()) return RpcReply::Fail(RpcError::InvalidParams(limit.status().message()));
+  const uint64_t count = limit->value_or(kLimitDefault);
+  if (count == 0 || count > kLimitMax) {
+    return RpcReply::Fail(RpcError::InvalidParams(
+        "limit: expected 1 to " + std::to_string(kLimitMax) + ", got " + std::to_string(count)));
+  }
+  auto report = backend_.ListEvidence(round_min->value_or(0), count);
+  if (!report.ok()) return RpcReply::Fail(RpcError::Unavailable(report.status().message()));
+  auto list = [](const std::vector<EvidenceRecord>& records) {
+    Json out = Json::array();
+    for (const EvidenceRecord& r : records)
+      out.push_back(EvidenceJson(r.key, r.height, r.evidence));
+    return out;
+  };
+  return RpcReply::Ok(Json{{"n_pending", Dec(report->pending.size())},
+                           {"pending", list(report->pending)},
+                           {"n_committed", Dec(report->committed.size())},
+                           {"committed", list(report->committed)}});
 }
 
 RpcReply Methods::Tx(const Params& params) {

@@ -56,6 +56,7 @@ class Methods {
   RpcReply Status();
   RpcReply Block(const Params& params);
   RpcReply Tx(const Params& params);
+  RpcReply Evidence(const Params& params);
   void AbciQuery(const Params& params, ReplyFn reply);
   void BroadcastAsync(const Params& params, uint64_t sender_id, ReplyFn reply);
   void BroadcastSync(const Params& params, uint64_t sender_id, ReplyFn reply);

@@ -202,8 +202,10 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     }
   }
   void NewEvidence(const Evidence& evidence) override {
-    (void)evidence;
-    spdlog::warn("recorded evidence of equivocation");
+    const EvidenceKey key = KeyOf(evidence);
+    metrics.evidence_recorded.With(EvidenceKindName(key.kind)).Inc();
+    spdlog::warn("recorded evidence of equivocation: {} by validator {} in epoch {} round {}",
+                 EvidenceKindName(key.kind), key.validator, key.epoch, key.round);
   }
   void Wake() override {
     if (poll_posted.exchange(true)) return;
@@ -318,6 +320,8 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     metrics.committed_blocks.Inc(k.blocks_committed - counted.blocks_committed);
     metrics.proposals_waiting_execution.Inc(k.proposals_waiting_execution -
                                             counted.proposals_waiting_execution);
+    metrics.evidence_committed.Inc(k.evidence_committed - counted.evidence_committed);
+    metrics.evidence_pending.Set(static_cast<int64_t>(core->evidence_pool().size()));
     for (size_t r = 0; r < k.dropped.size(); ++r) {
       if (k.dropped[r] == counted.dropped[r]) continue;
       metrics.invalid_messages.With(DropReasonName(static_cast<DropReason>(r)))
@@ -484,6 +488,20 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
                    change->partitioned.size());
     }
     return faulty->config();
+  }
+
+  // Any thread: the pool is thread-safe, and the store's getters may run alongside writes.
+  Result<EvidenceReport> ListEvidence(Round round_min, size_t committed_max) override {
+    EvidenceReport report;
+    for (PendingEvidence& p : core->evidence_pool().Pending()) {
+      report.pending.push_back(EvidenceRecord{p.key, std::nullopt, std::move(p.canonical)});
+    }
+    auto committed = store->ListEvidence(genesis.epoch, round_min, committed_max);
+    if (!committed.ok()) return committed.status().With("reading the committed evidence");
+    for (storage::StoredEvidence& e : *committed) {
+      report.committed.push_back(EvidenceRecord{e.key, e.height, std::move(e.evidence)});
+    }
+    return report;
   }
 
   // The message layer, given a signer of its own over the node key (no safety rules).

@@ -141,6 +141,7 @@ TEST(MetricsTest, TheNodesMetricsAreNamedAndParse) {
   m.height.Set(42);
   m.commit_latency_seconds.Observe(0.3);
   m.invalid_messages.With("malformed_frame").Inc();
+  m.evidence_recorded.With("double_vote").Inc();
   const std::string text = m.registry.Render();
   const auto samples = ParseExposition(text);
   for (const auto& [name, value] : samples) {
@@ -149,11 +150,13 @@ TEST(MetricsTest, TheNodesMetricsAreNamedAndParse) {
   EXPECT_EQ(samples.at("hotbft_height"), 42);
   EXPECT_EQ(samples.at("hotbft_invalid_messages_total{reason=\"malformed_frame\"}"), 1);
   EXPECT_EQ(samples.at("hotbft_commit_latency_seconds_count"), 1);
+  EXPECT_EQ(samples.at("hotbft_evidence_recorded_total{kind=\"double_vote\"}"), 1);
   for (const char* name :
        {"hotbft_round", "hotbft_timeouts_total", "hotbft_tcs_total", "hotbft_votes_sent_total",
         "hotbft_votes_received_total", "hotbft_proposals_sent_total",
         "hotbft_proposals_received_total", "hotbft_committed_txs_total", "hotbft_mempool_txs",
-        "hotbft_mempool_bytes", "hotbft_peers"}) {
+        "hotbft_mempool_bytes", "hotbft_peers", "hotbft_evidence_committed_total",
+        "hotbft_evidence_pending"}) {
     EXPECT_TRUE(samples.count(name)) << name;
   }
 }

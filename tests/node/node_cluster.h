@@ -101,6 +101,10 @@ class NodeCluster {
     config.core.empty_block_interval_ms = 100;
     config.self = i;
     config.execution.chain_id = hotbft::testing::kChainId;
+    for (const PublicKey& key : fx_.validators().keys()) {
+      config.execution.validators.push_back(
+          app::ValidatorUpdate{Bytes(key.bytes.begin(), key.bytes.end()), 1});
+    }
     config.threads = options_.threads;
     config.app_retry_ms_min = 20;
     config.app_retry_ms_max = 200;
@@ -160,6 +164,20 @@ class NodeCluster {
   }
 
   SeededRandom& rng() { return rng_; }
+  hotbft::testing::Fixture& fixture() { return fx_; }
+
+  // Delivers `message` from `from` to `to` after the usual delay, outside the double-sign
+  // checker: what a Byzantine validator (holding `from`'s key) sends of its own.
+  void Inject(uint32_t from, uint32_t to, Message message) {
+    const uint64_t at = now_ + Uniform(options_.delay_ms_min, options_.delay_ms_max);
+    in_flight_.emplace(std::make_pair(at, seq_++), InFlight{from, to, std::move(message)});
+  }
+
+  // The "misbehaviour" block events validator i's app returned (kvstore reports each piece
+  // of evidence it was handed so), with their heights, in all its lives.
+  const std::vector<std::pair<Height, app::Event>>& misbehaviour(uint32_t i) const {
+    return nodes_.at(i).misbehaviour;
+  }
 
  private:
   struct Output final : NodeOutput {
@@ -187,6 +205,7 @@ class NodeCluster {
     uint64_t poll_at = 0;  // 0: none scheduled
     std::vector<Round> payload_requests;
     uint64_t signed_sent = 0;
+    std::vector<std::pair<Height, app::Event>> misbehaviour;
   };
   struct InFlight {
     uint32_t from = 0;
@@ -217,6 +236,9 @@ class NodeCluster {
   void OnExecuted(uint32_t i, const Block& block, const ExecutedBlock& result) {
     for (const auto& r : result.tx_results) {
       if (r.code == app::kCodeDuplicate) ++duplicates_executed_;
+    }
+    for (const app::Event& e : result.events) {
+      if (e.type == "misbehaviour") nodes_[i].misbehaviour.emplace_back(result.height, e);
     }
     auto [it, inserted] = app_hashes_.emplace(result.height, result.app_hash);
     if (!inserted && it->second != result.app_hash) {

@@ -236,5 +236,76 @@ TEST(NodeCoreThreads, CommitsAndRecoversWithWorkerThreads) {
   ExpectSameAppHash(cluster, 4, MinExecuted(cluster, 4));
 }
 
+// Validator 3's key signs two votes of one round for different blocks, sent to everyone:
+// every honest validator records the evidence, a leader proposes it, it commits once, and
+// every validator's app is handed it at the same height; a restart keeps it committed and
+// out of later blocks.
+TEST(NodeCoreEvidence, ADoubleVoteEndsInACommittedBlockAndEveryAppSeesIt) {
+  const uint64_t seed = TestSeed(5);
+  SCOPED_TRACE(SeedNote(seed));
+  TempDir dir;
+  ClusterOptions options;
+  options.seed = seed;
+  NodeCluster cluster(options, dir.path());
+  ASSERT_NO_FATAL_FAILURE(StartAll(cluster, 4));
+  cluster.RunUntil(1'000);
+  ASSERT_GT(MinExecuted(cluster, 4), 0u);
+
+  const Round round = cluster.core(0).core().current_round();
+  hotbft::testing::Fixture& fx = cluster.fixture();
+  auto a = fx.MakeBlock(fx.genesis_qc(), round, 0, {{1}});
+  auto b = fx.MakeBlock(fx.genesis_qc(), round, 0, {{2}});
+  const Vote va = fx.MakeVote(*a, 3);
+  const Vote vb = fx.MakeVote(*b, 3);
+  for (uint32_t to = 0; to < 3; ++to) {
+    cluster.Inject(3, to, va);
+    cluster.Inject(3, to, vb);
+  }
+  const EvidenceKey key{EvidenceKind::kDoubleVote, 3, 0, round};
+  auto committed_everywhere = [&] {
+    for (uint32_t i = 0; i < 4; ++i) {
+      if (!cluster.store(i).GetEvidence(key)) return false;
+      auto executed = cluster.core(i).executed_height();
+      if (executed < cluster.store(i).GetEvidence(key)->height) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(cluster.RunUntil(cluster.now() + 10'000, committed_everywhere));
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(cluster.core(i).core().counters().evidence_recorded, 1u) << "validator " << i;
+  }
+
+  const Height height = cluster.store(0).GetEvidence(key)->height;
+  const app::Event expected{"misbehaviour",
+                            {{"epoch", "0"},
+                             {"round", std::to_string(round)},
+                             {"type", "double_vote"},
+                             {"validator", "3"}}};
+  for (uint32_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE("validator " + std::to_string(i));
+    EXPECT_EQ(cluster.store(i).GetEvidence(key)->height, height);
+    ASSERT_EQ(cluster.misbehaviour(i).size(), 1u) << "handed to the app once";
+    EXPECT_EQ(cluster.misbehaviour(i)[0].first, height);
+    EXPECT_EQ(cluster.misbehaviour(i)[0].second, expected);
+    EXPECT_EQ(cluster.core(i).evidence_pool().size(), 0u) << "committed pieces leave the pool";
+  }
+
+  // A restart recovers the committed piece: it is never proposed or accepted again.
+  cluster.Crash(1);
+  ASSERT_TRUE(cluster.Start(1, false).ok());
+  EXPECT_TRUE(cluster.core(1).core().committed_evidence().contains(key));
+  const Height target = MinExecuted(cluster, 4) + 10;
+  ASSERT_TRUE(
+      cluster.RunUntil(cluster.now() + 20'000, [&] { return MinExecuted(cluster, 4) >= target; }));
+  for (uint32_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(cluster.misbehaviour(i).size(), 1u) << "validator " << i;
+    EXPECT_EQ(cluster.core(i).core().counters().dropped[static_cast<size_t>(
+                  DropReason::kInvalidEvidence)],
+              0u);
+  }
+  EXPECT_TRUE(cluster.violations().empty()) << cluster.violations().front();
+  ExpectSameAppHash(cluster, 4, MinExecuted(cluster, 4));
+}
+
 }  // namespace
 }  // namespace hotbft::node::testing

@@ -217,6 +217,21 @@ class FakeBackend : public RpcBackend {
     return faults_;
   }
 
+  // What the evidence method reads (RpcBackend::ListEvidence): `pending` in full, and the
+  // committed records of rounds >= round_min, at most committed_max.
+  EvidenceReport evidence;
+  Result<EvidenceReport> ListEvidence(Round round_min, size_t committed_max) override {
+    std::lock_guard lock(mutex_);
+    EvidenceReport out;
+    out.pending = evidence.pending;
+    for (const EvidenceRecord& r : evidence.committed) {
+      if (r.key.round >= round_min && out.committed.size() < committed_max) {
+        out.committed.push_back(r);
+      }
+    }
+    return out;
+  }
+
  private:
   // REQUIRES: mutex_ not held. Returns the new height.
   Height AppendBlock(const std::vector<Bytes>& txs) {

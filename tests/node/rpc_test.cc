@@ -153,6 +153,31 @@ TEST_F(RpcTest, BlockByHeightTheLatestAndErrors) {
   EXPECT_NE(Error("/block?height=1", 404, -32001).find("pruned"), std::string::npos);
 }
 
+TEST_F(RpcTest, EvidencePendingAndCommitted) {
+  const Bytes piece_a = B("piece a");
+  const Bytes piece_b = B("piece b");
+  backend_.evidence.pending.push_back(
+      EvidenceRecord{EvidenceKey{EvidenceKind::kDoubleProposal, 2, 0, 9}, std::nullopt, piece_a});
+  backend_.evidence.committed.push_back(
+      EvidenceRecord{EvidenceKey{EvidenceKind::kDoubleVote, 3, 0, 4}, 7, piece_b});
+  Json r = Result("/evidence");
+  EXPECT_EQ(r["n_pending"], "1");
+  EXPECT_EQ(r["pending"][0], (Json{{"type", "double_proposal"},
+                                   {"validator", 2},
+                                   {"epoch", "0"},
+                                   {"round", "9"},
+                                   {"hash", Sha256(piece_a).hex()},
+                                   {"evidence", rpc::Base64Encode(piece_a)}}));
+  EXPECT_EQ(r["n_committed"], "1");
+  EXPECT_EQ(r["committed"][0]["type"], "double_vote");
+  EXPECT_EQ(r["committed"][0]["validator"], 3);
+  EXPECT_EQ(r["committed"][0]["round"], "4");
+  EXPECT_EQ(r["committed"][0]["height"], "7");
+  EXPECT_EQ(Result("/evidence?round_min=5")["n_committed"], "0");
+  EXPECT_NE(Error("/evidence?limit=0", 400, -32602).find("limit"), std::string::npos);
+  EXPECT_NE(Error("/evidence?limit=1001", 400, -32602).find("limit"), std::string::npos);
+}
+
 TEST_F(RpcTest, TxExecutedCommittedButNotExecutedAndUnknown) {
   backend_.Execute({B("first"), B("second")}, 7);
   const std::string hash = Sha256(B("second")).hex();
