@@ -101,6 +101,7 @@ void Run::Start() {
     config.connect_timeout_ms = options_.connect_timeout_ms;
     config.window_begin = start_ + FromSeconds(options_.warmup_s);
     config.window_end = start_ + FromSeconds(options_.duration_s);
+    config.on_committed = options_.on_committed;
     workers_.push_back(
         std::make_unique<LoadWorker>(std::move(config), tally_, std::move(clients_[i].second)));
   }

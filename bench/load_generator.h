@@ -27,6 +27,7 @@
 
 #include "bench/tx_factory.h"
 #include "crypto/status.h"
+#include "node/client.h"
 
 namespace hotbft::bench {
 
@@ -43,6 +44,10 @@ struct LoadOptions {
   size_t batch_txs_max = 500;  // per SubmitBatch; the port takes up to 10,000
   uint64_t run_id = 0;         // 0: random (TxFactory::RandomRunId)
   uint64_t connect_timeout_ms = 5'000;
+  // Called for each of this run's transactions a node reports executed (its hash, height,
+  // position and code), from the connection's thread: several threads call it at once, so
+  // it must be thread-safe. For tests that check every acknowledged transaction later.
+  std::function<void(const node::CommittedTx&)> on_committed;
 };
 
 // Bounds on the options, checked by ValidateLoadOptions.

@@ -203,6 +203,7 @@ void LoadWorker::OnCommits(const node::CommitNotice& notice) {
       inflight_.erase(it);
       ++committed;
       if (c.code != 0) ++failed;
+      if (config_.on_committed) config_.on_committed(c);
     }
   }
   tally_.committed += committed;

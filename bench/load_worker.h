@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,7 @@ struct WorkerConfig {
   uint64_t connect_timeout_ms = 5'000;
   Clock::time_point window_begin;  // commits in [window_begin, window_end] are measured
   Clock::time_point window_end;
+  std::function<void(const node::CommittedTx&)> on_committed;  // LoadOptions::on_committed
 };
 
 class LoadWorker {

@@ -134,4 +134,13 @@ Status InitSafetyOfHome(const std::string& home) {
   return InitializeSafety(**store, genesis->epoch);
 }
 
+Result<std::unique_ptr<storage::Store>> OpenHomeStore(const std::string& home) {
+  const HomePaths paths = PathsOf(home);
+  auto genesis = LoadGenesis(paths.genesis);
+  if (!genesis.ok()) return genesis.status();
+  std::error_code ec;
+  if (!fs::exists(paths.store, ec)) return Status::NotFound("no store in " + paths.store);
+  return OpenStore(paths, *genesis);
+}
+
 }  // namespace hotbft::node

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "crypto/status.h"
 #include "node/config.h"
 #include "node/genesis.h"
+#include "storage/store.h"
 
 namespace hotbft::node {
 
@@ -64,5 +66,9 @@ Result<std::vector<TestnetNode>> CreateTestnet(const TestnetOptions& options);
 // `hotbft init-safety`: fresh safety data in an existing home whose store has none. Only for
 // a key known never to have signed on this chain: the store refuses to replace safety data.
 Status InitSafetyOfHome(const std::string& home);
+
+// The store of an existing home, for its genesis.json's chain: for tools and tests that
+// read a stopped validator's store (RocksDB's lock refuses it while the node runs).
+Result<std::unique_ptr<storage::Store>> OpenHomeStore(const std::string& home);
 
 }  // namespace hotbft::node

@@ -215,6 +215,7 @@ Status Cluster::Tune(const std::string& config_path) const {
   config->empty_block_interval_ms = options_.empty_block_interval_ms;
   config->rpc_broadcast_commit_timeout_ms = options_.broadcast_commit_timeout_ms;
   config->log_level = options_.log_level;
+  config->rpc_admin = options_.rpc_admin;
   {
     std::ofstream out(config_path, std::ios::trunc);
     out << node::RenderConfig(*config);

@@ -48,6 +48,8 @@ struct ClusterOptions {
   uint64_t empty_block_interval_ms = 150;
   uint64_t broadcast_commit_timeout_ms = 30'000;
   std::string log_level = "info";
+  // [rpc] admin: the unsafe_* methods (unsafe_faults: partitions, drops) for fault tests.
+  bool rpc_admin = false;
 };
 
 // One node's home and addresses (HOST:PORT).
