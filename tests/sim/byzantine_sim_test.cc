@@ -150,6 +150,7 @@ TEST_P(StrategyRunTest, HonestValidatorsStaySafeAndLiveAndSeeIt) {
   std::cout << "[" << byzantine::StrategyName(GetParam()) << "] " << FormatSummary(s) << "\n";
   if (GetParam() != StrategyKind::kDoubleVote && GetParam() != StrategyKind::kForgeCert) {
     EXPECT_EQ(s.evidence_recorded, 0u) << "no honest validator saw two signed proposals or votes";
+    EXPECT_EQ(s.evidence_committed, 0u);
   }
   switch (GetParam()) {
     // (equivocate sends each half one block: no honest validator holds both proposals, so
@@ -157,6 +158,10 @@ TEST_P(StrategyRunTest, HonestValidatorsStaySafeAndLiveAndSeeIt) {
     case StrategyKind::kDoubleVote:
       EXPECT_GT(s.evidence_required, 0u) << FormatSummary(s);
       EXPECT_GT(s.evidence_recorded, 0u) << FormatSummary(s);
+      // Blocks carry it to the app on every honest validator (the app-hash checker and the
+      // agreement checker cover that they agree on it).
+      EXPECT_GT(s.evidence_committed, 0u) << FormatSummary(s);
+      EXPECT_EQ(Dropped(s, DropReason::kInvalidEvidence), 0u) << "honest leaders propose it";
       break;
     case StrategyKind::kInvalidSignatures:
       EXPECT_GT(Dropped(s, DropReason::kBadSignature), 0u) << FormatSummary(s);

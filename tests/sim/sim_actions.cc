@@ -188,8 +188,19 @@ void Simulation::OnRequestPayload(uint32_t i, const RequestPayloadAction& reques
     for (const Bytes& tx : block->payload->txs) on_path.insert(Sha256(tx));
     block = tree.Get(block->header.parent_id);
   }
-  std::shared_ptr<const Payload> payload =
-      node.mempool->Reap(request.bytes_max, std::min(request.txs_max, kPayloadTxsMax), on_path);
+  // Evidence first, as NodeCore does: the transactions fill what it leaves.
+  std::vector<Bytes> evidence = node.evidence_pool->Reap(
+      *node.core, core_config_.evidence_per_block_max,
+      std::min(request.bytes_max, core_config_.evidence_bytes_per_block_max));
+  uint64_t evidence_bytes = 0;
+  for (const Bytes& piece : evidence) evidence_bytes += piece.size();
+  std::shared_ptr<const Payload> payload = node.mempool->Reap(
+      request.bytes_max - evidence_bytes, std::min(request.txs_max, kPayloadTxsMax), on_path);
+  if (!evidence.empty()) {
+    auto with_evidence = std::make_shared<Payload>(*payload);
+    with_evidence->evidence = std::move(evidence);
+    payload = std::move(with_evidence);
+  }
   Apply(i, node.core->OnPayloadReady(request.round, std::move(payload), now_ms_));
 }
 
@@ -224,6 +235,7 @@ bool Simulation::RecordCommit(uint32_t i, const std::shared_ptr<const Block>& bl
   node.committed_height = height;
   node.commit_log_hash = ChainHash(node.commit_log_hash, block->id);
   node.txs_committed += block->payload->txs.size();
+  node.evidence_committed += block->payload->evidence.size();
   if (node.mempool) {
     std::vector<Hash32> hashes;
     for (const Bytes& tx : block->payload->txs) hashes.push_back(Sha256(tx));
@@ -326,7 +338,9 @@ std::shared_ptr<const Block> Simulation::CommittedBlock(uint32_t i, Height heigh
 }
 
 void Simulation::OnEvidenceAction(uint32_t i, const EvidenceAction& action) {
-  if (!nodes_[i].honest) return;
+  Node& node = nodes_[i];
+  node.evidence_pool->Add(action.evidence, *node.core);
+  if (!node.honest) return;
   if (auto v = evidence_->OnEvidence(i, action.evidence)) Fail(std::move(*v));
 }
 

@@ -215,7 +215,7 @@ void Simulation::StartNode(uint32_t i) {
   HOTBFT_ASSERT(node.disk->queued() == 0);
   RecordDurableCommits(i);
   if (violation_) return;
-  auto stored = node.disk->store().Recover();
+  auto stored = storage::RecoverForCore(node.disk->store(), core_config_);
   if (!stored.ok()) {
     return Fail(Violation{"store", "instance " + std::to_string(i) +
                                        " cannot recover: " + stored.status().ToString()});
@@ -244,6 +244,7 @@ void Simulation::StartNode(uint32_t i) {
   storage::MemStore* store = &node.disk->store();
   node.mempool = std::make_unique<mempool::Mempool>(
       pool, *node.app, [store](const Hash32& h) { return store->GetTx(h).has_value(); });
+  node.evidence_pool = std::make_unique<node::EvidencePool>(kEvidencePoolMax, validators_->size());
   node.up = true;
   Apply(i, node.core->Start(now_ms_));
 }
@@ -455,6 +456,7 @@ SeedResult Simulation::Result() {
     r.commit_log_hashes.push_back(node.commit_log_hash);
     r.committed_max = std::max(r.committed_max, node.committed_height);
     r.txs_committed = std::max(r.txs_committed, node.txs_committed);
+    r.evidence_committed = std::max(r.evidence_committed, node.evidence_committed);
     for (size_t k = 0; k < r.dropped.size(); ++k) r.dropped[k] += node.dropped[k];
     r.evidence_recorded += node.evidence_recorded;
     if (scenario_.down_for_good != i)

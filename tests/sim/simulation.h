@@ -48,6 +48,7 @@
 #include "app/kv_backend_mem.h"
 #include "consensus/core.h"
 #include "mempool/mempool.h"
+#include "node/evidence_pool.h"
 #include "node/executor.h"
 #include "tests/sim/checkers.h"
 #include "tests/sim/disk.h"
@@ -71,6 +72,8 @@ inline constexpr uint64_t kLivenessCheckIntervalMs = 100;
 inline constexpr uint32_t kPayloadTxsMax = 64;
 // Each validator's mempool holds at most this many transactions.
 inline constexpr size_t kMempoolTxsMax = 100'000;
+// Each validator's evidence pool holds at most this many pieces (NodeCoreConfig's default).
+inline constexpr size_t kEvidencePoolMax = 1'024;
 inline constexpr uint64_t kSubmitGapMsMin = 1;
 inline constexpr uint64_t kSubmitGapMsMax = 60;
 inline constexpr double kSecondSubmitProbability = 0.1;
@@ -110,7 +113,8 @@ struct SeedResult {
   // Of the honest validators: invalid messages dropped, by reason; evidence recorded.
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};
   uint64_t evidence_recorded = 0;
-  uint64_t evidence_required = 0;  // equivocations that reached an honest validator
+  uint64_t evidence_required = 0;   // equivocations that reached an honest validator
+  uint64_t evidence_committed = 0;  // pieces in committed blocks, by the honest validator with most
   // Exactly-once: client transactions honest validators admitted, took effect on honest
   // chains (counted per validator), and executed there as duplicates.
   uint64_t txs_admitted = 0;
@@ -199,12 +203,15 @@ class Simulation {
     bool executing = false;  // an ExecuteEvent is scheduled
     // The real mempool over this incarnation's app; in memory, so a crash loses it.
     std::unique_ptr<mempool::Mempool> mempool;
+    // The node's evidence pool (what NodeCore keeps): in memory, so a crash loses it.
+    std::unique_ptr<node::EvidencePool> evidence_pool;
     uint64_t deadline_generation = 0;
     // Commits this validator made durable and the simulation has recorded (CommitActions,
     // and commits a crash found durable before their CommitAction).
     Height committed_height = 0;
     Hash32 commit_log_hash;
     uint64_t txs_committed = 0;
+    uint64_t evidence_committed = 0;  // pieces in the blocks it committed
     // Counters of earlier incarnations (a core's counters start at zero).
     uint64_t timeouts_sent = 0;
     uint64_t tcs_formed = 0;

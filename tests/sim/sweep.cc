@@ -53,6 +53,7 @@ void Accumulate(SweepSummary& sum, const SeedResult& r) {
   for (size_t k = 0; k < r.dropped.size(); ++k) sum.dropped[k] += r.dropped[k];
   sum.evidence_recorded += r.evidence_recorded;
   sum.evidence_required += r.evidence_required;
+  sum.evidence_committed += r.evidence_committed;
   sum.txs_admitted += r.txs_admitted;
   sum.txs_took_effect += r.txs_took_effect;
   sum.txs_duplicates += r.txs_duplicates;
@@ -128,6 +129,7 @@ std::string FormatSummary(const SweepSummary& s) {
     << " rounds=" << s.rounds << " liveness_checked=" << s.liveness_checked_seeds
     << " byzantine_seeds=" << s.byzantine_seeds << " dropped=" << FormatDropped(s.dropped)
     << " evidence=" << s.evidence_recorded << " evidence_required=" << s.evidence_required
+    << " evidence_committed=" << s.evidence_committed
     << " txs(admitted/took_effect/duplicates)=" << s.txs_admitted << "/" << s.txs_took_effect << "/"
     << s.txs_duplicates << " virtual=" << static_cast<double>(s.virtual_ms) / 1000.0
     << "s wall=" << std::setprecision(2) << s.wall_s << "s (" << static_cast<double>(s.seeds) / wall
@@ -157,7 +159,8 @@ std::string FormatSeedLine(const SeedResult& r) {
       << (r.twins ? std::string_view("twins") : byzantine::StrategyName(r.strategies[k]));
   }
   if (!r.liveness_checked) o << " liveness=unchecked";
-  o << " evidence=" << r.evidence_recorded << " dropped=" << FormatDropped(r.dropped);
+  o << " evidence=" << r.evidence_recorded << " evidence_committed=" << r.evidence_committed
+    << " dropped=" << FormatDropped(r.dropped);
   if (r.violation) o << " VIOLATION(" << r.violation->checker << ")";
   return o.str();
 }

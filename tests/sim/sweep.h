@@ -45,6 +45,7 @@ struct SweepSummary {
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped{};  // honest validators
   uint64_t evidence_recorded = 0;
   uint64_t evidence_required = 0;
+  uint64_t evidence_committed = 0;
   uint64_t txs_admitted = 0;
   uint64_t txs_took_effect = 0;
   uint64_t txs_duplicates = 0;
