@@ -23,10 +23,10 @@ ctest --preset "$preset" "$@"
 
 # ---- Fuzzing (tests/fuzz, docs/network.md) ----
 # Builds the libFuzzer targets with clang (ASan+UBSan) in build-fuzz/ and runs each for
-# HOTBFT_FUZZ_SECONDS (default 20; 0 skips this step) from its committed seed corpus, two
+# HOTBFT_FUZZ_SECONDS (default 10; 0 skips this step) from its committed seed corpus, two
 # at a time. A crash, a leak, a timeout or a violated property fails the run; the input
 # that did it is saved as build-fuzz/artifacts/<target>-*.
-fuzz_seconds="${HOTBFT_FUZZ_SECONDS:-20}"
+fuzz_seconds="${HOTBFT_FUZZ_SECONDS:-10}"
 if [ "$fuzz_seconds" -gt 0 ]; then
   fuzz_targets=(frame handshake peer_message proposal vote timeout sync_request sync_response
                 tx_gossip)
