@@ -1,6 +1,7 @@
 #include "tests/integration/end_checks.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -28,52 +29,54 @@ std::string Hex(const std::optional<Bytes>& bytes) {
 
 }  // namespace
 
-::testing::AssertionResult SameCommittedChain(const std::vector<NodeStore>& stores,
-                                              uint64_t* compared) {
-  if (auto ok = NeedStores(stores); !ok) return ok;
-  uint64_t top = std::numeric_limits<uint64_t>::max();
-  for (const NodeStore& s : stores) top = std::min<uint64_t>(top, s.store->CommittedHeight());
-  for (uint64_t h = 1; h <= top; ++h) {
-    const std::optional<Hash32> first = stores[0].store->CommittedAt(h);
-    if (!first) {
-      return ::testing::AssertionFailure()
-             << "node " << stores[0].node << " has no block at committed height " << h
-             << " (committed height " << stores[0].store->CommittedHeight() << ")";
-    }
-    for (size_t i = 1; i < stores.size(); ++i) {
-      const std::optional<Hash32> other = stores[i].store->CommittedAt(h);
-      if (other != first) {
-        return ::testing::AssertionFailure()
-               << "committed chains differ at height " << h << ": node " << stores[0].node
-               << " has " << Hex(first) << ", node " << stores[i].node << " has " << Hex(other);
-      }
-    }
-  }
-  if (compared != nullptr) *compared = top;
-  return ::testing::AssertionSuccess() << top << " heights agree";
-}
+namespace {
 
-::testing::AssertionResult SameAppHashes(const std::vector<NodeStore>& stores, uint64_t* compared) {
+// Heights 1..min(top(store)) give the same value in every store: `what` names the values
+// ("committed chains", "app hashes"), `missing` what the first store lacks.
+template <typename Value>
+::testing::AssertionResult SameAtEveryHeight(
+    const std::vector<NodeStore>& stores,
+    const std::function<uint64_t(const storage::Store&)>& top_of,
+    const std::function<std::optional<Value>(const storage::Store&, uint64_t)>& at,
+    const std::string& what, const std::string& missing, uint64_t* compared) {
   if (auto ok = NeedStores(stores); !ok) return ok;
   uint64_t top = std::numeric_limits<uint64_t>::max();
-  for (const NodeStore& s : stores) top = std::min<uint64_t>(top, s.store->ExecutedHeight());
+  for (const NodeStore& s : stores) top = std::min<uint64_t>(top, top_of(*s.store));
   for (uint64_t h = 1; h <= top; ++h) {
-    const std::optional<Bytes> first = stores[0].store->AppHashAt(h);
+    const std::optional<Value> first = at(*stores[0].store, h);
     if (!first) {
       return ::testing::AssertionFailure()
-             << "node " << stores[0].node << " has no app hash at executed height " << h;
+             << "node " << stores[0].node << " has no " << missing << " at height " << h
+             << " (its top is " << top_of(*stores[0].store) << ")";
     }
     for (size_t i = 1; i < stores.size(); ++i) {
-      const std::optional<Bytes> other = stores[i].store->AppHashAt(h);
+      const std::optional<Value> other = at(*stores[i].store, h);
       if (other != first) {
         return ::testing::AssertionFailure()
-               << "app hashes differ at height " << h << ": node " << stores[0].node << " has "
+               << what << " differ at height " << h << ": node " << stores[0].node << " has "
                << Hex(first) << ", node " << stores[i].node << " has " << Hex(other);
       }
     }
   }
   if (compared != nullptr) *compared = top;
-  return ::testing::AssertionSuccess() << top << " app hashes agree";
+  return ::testing::AssertionSuccess() << top << " heights: the same " << what;
+}
+
+}  // namespace
+
+::testing::AssertionResult SameCommittedChain(const std::vector<NodeStore>& stores,
+                                              uint64_t* compared) {
+  return SameAtEveryHeight<Hash32>(
+      stores, [](const storage::Store& s) { return s.CommittedHeight(); },
+      [](const storage::Store& s, uint64_t h) { return s.CommittedAt(h); }, "committed chains",
+      "committed block", compared);
+}
+
+::testing::AssertionResult SameAppHashes(const std::vector<NodeStore>& stores, uint64_t* compared) {
+  return SameAtEveryHeight<Bytes>(
+      stores, [](const storage::Store& s) { return s.ExecutedHeight(); },
+      [](const storage::Store& s, uint64_t h) { return s.AppHashAt(h); }, "app hashes", "app hash",
+      compared);
 }
 
 ::testing::AssertionResult AcknowledgedTxsPresent(const std::vector<NodeStore>& stores,

@@ -562,60 +562,44 @@ TEST(FaultSuite, EndChecksFireOnDoctoredStores) {
   // Node 2's store against three doctored copies of itself and the clean others.
   const node::CommittedTx victim = acked[acked.size() / 2];
   const uint64_t height = victim.height;
-  auto check_with = [&](const std::string& home) -> Result<OpenedStores> {
-    OpenedStores out;
+  // Runs `check` on node 2's doctored copy and the other three clean stores: it must fail,
+  // and its message must hold `expected`.
+  using Check = std::function<::testing::AssertionResult(const std::vector<NodeStore>&)>;
+  auto expect_fails = [&](const std::string& home, const Check& check,
+                          const std::string& expected) {
+    OpenedStores opened;
     for (uint32_t i = 0; i < c.validators(); ++i) {
       auto store = node::OpenHomeStore(i == 2 ? home : c.node(i).home);
-      if (!store.ok()) return store.status();
-      out.stores.push_back(NodeStore{i, store->get()});
-      out.owned.push_back(std::move(store).value());
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      opened.stores.push_back(NodeStore{i, store->get()});
+      opened.owned.push_back(std::move(store).value());
     }
-    return out;
+    const auto result = check(opened.stores);
+    EXPECT_FALSE(result) << "doctored: " << expected;
+    EXPECT_NE(std::string(result.message()).find(expected), std::string::npos) << result.message();
   };
+  auto chain = [](const std::vector<NodeStore>& s) { return SameCommittedChain(s); };
+  auto hashes = [](const std::vector<NodeStore>& s) { return SameAppHashes(s); };
+  auto txs = [&](const std::vector<NodeStore>& s) { return AcknowledgedTxsPresent(s, acked); };
 
   const std::string chain_home = CopyHome(c, 2, c.dir());
   ASSERT_TRUE(EditStore(chain_home, [&](rocksdb::DB& db, const auto& cf) {
                 return FlipLastByte(db, cf.at("heights"), storage::HeightKey(height));
               }).ok());
-  {
-    auto opened = check_with(chain_home);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    const auto result = SameCommittedChain(opened->stores);
-    EXPECT_FALSE(result);
-    EXPECT_NE(std::string(result.message()).find("differ at height " + std::to_string(height)),
-              std::string::npos)
-        << result.message();
-  }
+  expect_fails(chain_home, chain, "differ at height " + std::to_string(height));
 
   const std::string tx_home = CopyHome(c, 2, c.dir());
   ASSERT_TRUE(EditStore(tx_home, [&](rocksdb::DB& db, const auto& cf) {
                 return db.Delete(rocksdb::WriteOptions(), cf.at("txs"),
                                  storage::IdKey(victim.hash));
               }).ok());
-  {
-    auto opened = check_with(tx_home);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    EXPECT_TRUE(SameCommittedChain(opened->stores));  // only the transaction is gone
-    const auto result = AcknowledgedTxsPresent(opened->stores, acked);
-    EXPECT_FALSE(result);
-    EXPECT_NE(std::string(result.message()).find("missing from node 2"), std::string::npos)
-        << result.message();
-  }
+  expect_fails(tx_home, txs, "missing from node 2");
 
   const std::string hash_home = CopyHome(c, 2, c.dir());
   ASSERT_TRUE(EditStore(hash_home, [&](rocksdb::DB& db, const auto& cf) {
                 return FlipLastByte(db, cf.at("results"), storage::HeightKey(height));
               }).ok());
-  {
-    auto opened = check_with(hash_home);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    const auto result = SameAppHashes(opened->stores);
-    EXPECT_FALSE(result);
-    EXPECT_NE(
-        std::string(result.message()).find("app hashes differ at height " + std::to_string(height)),
-        std::string::npos)
-        << result.message();
-  }
+  expect_fails(hash_home, hashes, "app hashes differ at height " + std::to_string(height));
 
   // Load that stops committing at the fault and never comes back.
   std::vector<bench::LoadProgress> stalled;
