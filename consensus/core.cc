@@ -64,7 +64,6 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
   HOTBFT_ASSERT(config_.evidence_age_rounds_max >= 1);
   HOTBFT_ASSERT(config_.evidence_age_rounds_max <= kRoundsWindowMax);
   HOTBFT_ASSERT(config_.evidence_per_block_max <= kBlockEvidenceMax);
-  HOTBFT_ASSERT(config_.evidence_bytes_per_block_max <= config_.payload_bytes_max);
   // Recovered blocks: insert parents first; blocks that no longer connect are dropped.
   std::sort(recovery.blocks.begin(), recovery.blocks.end(),
             [](const auto& a, const auto& b) { return a->header.height < b->header.height; });
