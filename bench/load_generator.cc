@@ -62,6 +62,8 @@ class Run {
   std::atomic<bool> stop_{false};
   std::atomic<size_t> running_{0};
   Clock::time_point start_;
+  Clock::time_point send_end_;  // start + duration, or when interrupted
+  bool interrupted_ = false;
   uint64_t committed_reported_ = 0;  // at the last progress line
 };
 
@@ -86,6 +88,8 @@ void Run::Start() {
   HOTBFT_ASSERT(n >= 1);
   HOTBFT_ASSERT(n <= kConnectionsMax);
   start_ = Clock::now();
+  send_end_ = start_ + FromSeconds(options_.duration_s);
+  tally_.window_end = send_end_.time_since_epoch().count();
   for (size_t i = 0; i < n; ++i) {
     WorkerConfig config;
     config.target = clients_[i].first;
@@ -100,7 +104,6 @@ void Run::Start() {
     config.batch_txs_max = options_.batch_txs_max;
     config.connect_timeout_ms = options_.connect_timeout_ms;
     config.window_begin = start_ + FromSeconds(options_.warmup_s);
-    config.window_end = start_ + FromSeconds(options_.duration_s);
     config.on_committed = options_.on_committed;
     workers_.push_back(
         std::make_unique<LoadWorker>(std::move(config), tally_, std::move(clients_[i].second)));
@@ -132,14 +135,21 @@ LoadProgress Run::Sample(Clock::time_point now) {
 
 LoadReport Run::Execute(const ProgressFn& progress) {
   Start();
-  const auto send_end = start_ + FromSeconds(options_.duration_s);
-  const auto drain_end = send_end + FromSeconds(options_.drain_timeout_s);
+  auto drain_end = send_end_ + FromSeconds(options_.drain_timeout_s);
   auto next_progress = start_ + kProgressInterval;
   while (running_.load() > 0) {
     std::this_thread::sleep_for(kPollInterval);
     const auto now = Clock::now();
-    if (sending_ && now >= send_end) sending_ = false;
-    if (now >= drain_end) stop_ = true;
+    const int interrupts = options_.interrupts != nullptr ? options_.interrupts->load() : 0;
+    if (sending_ && interrupts >= 1 && now < send_end_) {
+      // The run ends here: the measured window too, and the drain starts now.
+      interrupted_ = true;
+      send_end_ = now;
+      tally_.window_end = now.time_since_epoch().count();
+      drain_end = now + FromSeconds(options_.drain_timeout_s);
+    }
+    if (sending_ && now >= send_end_) sending_ = false;
+    if (now >= drain_end || interrupts >= 2) stop_ = true;
     if (now >= next_progress) {
       const LoadProgress p = Sample(now);
       if (progress) progress(p);
@@ -162,14 +172,17 @@ LoadReport Run::Report(Clock::time_point end) const {
   r.inflight_max = options_.inflight_max;
   r.duration_s = options_.duration_s;
   r.elapsed_s = Seconds(end - start_);
-  r.window_s = options_.duration_s - options_.warmup_s;
+  r.interrupted = interrupted_;
+  r.sent_s = Seconds(send_end_ - start_);
+  r.window_s = std::max(0.0, Seconds(send_end_ - start_) - options_.warmup_s);
   r.submitted = tally_.submitted.load();
   r.admitted = tally_.admitted.load();
   r.committed = tally_.committed.load();
   r.committed_failed = tally_.committed_failed.load();
   r.committed_in_window = tally_.committed_in_window.load();
   r.unfinished = tally_.inflight.load();
-  r.committed_tx_per_s = static_cast<double>(r.committed_in_window) / r.window_s;
+  r.committed_tx_per_s =
+      r.window_s > 0 ? static_cast<double>(r.committed_in_window) / r.window_s : 0;
   LatencyHistogram total;
   for (const auto& worker : workers_) worker->MergeTotal(total);
   r.latency = Summarize(total);

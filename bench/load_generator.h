@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -48,6 +49,10 @@ struct LoadOptions {
   // position and code), from the connection's thread: several threads call it at once, so
   // it must be thread-safe. For tests that check every acknowledged transaction later.
   std::function<void(const node::CommittedTx&)> on_committed;
+  // If set, read while the run goes on (Ctrl-C in `hotbft bench`): at 1, sending stops as
+  // if the duration had ended there (the measured window ends there too) and the run drains;
+  // at 2 or more, draining stops too and the report follows at once.
+  const std::atomic<int>* interrupts = nullptr;
 };
 
 // Bounds on the options, checked by ValidateLoadOptions.
@@ -98,8 +103,10 @@ struct LoadReport {
   double rate_tx_per_s = 0;
   size_t inflight_max = 0;
   double duration_s = 0;
-  double elapsed_s = 0;  // sending and draining
-  double window_s = 0;   // the measured window: duration_s - warmup_s
+  double elapsed_s = 0;      // sending and draining
+  double window_s = 0;       // the measured window: duration_s (or until interrupted) - warmup_s
+  bool interrupted = false;  // LoadOptions::interrupts cut the run short
+  double sent_s = 0;         // how long it sent: duration_s, or less when interrupted
 
   uint64_t submitted = 0;
   uint64_t admitted = 0;          // admitted and watched

@@ -106,6 +106,8 @@ nlohmann::json ReportJson(const LoadReport& r) {
       {"inflight_max", r.inflight_max},
       {"duration_s", r.duration_s},
       {"window_s", r.window_s},
+      {"interrupted", r.interrupted},
+      {"sent_s", r.sent_s},
       {"elapsed_s", r.elapsed_s},
       {"submitted", r.submitted},
       {"admitted", r.admitted},
@@ -128,12 +130,14 @@ nlohmann::json ReportJson(const LoadReport& r) {
 }
 
 std::string FormatReport(const LoadReport& r) {
-  std::string out = "run " + RunIdHex(r.run_id) + ": " + std::to_string(r.targets.size()) +
-                    " target(s), " + std::to_string(r.connections) + " connection(s), " + r.app +
-                    " txs of " + std::to_string(r.tx_bytes) + " bytes, rate " +
-                    (r.rate_tx_per_s > 0 ? Fixed(r.rate_tx_per_s, 0) + " tx/s" : "unlimited") +
-                    ", in flight <= " + std::to_string(r.inflight_max) + "; sent for " +
-                    Fixed(r.duration_s, 1) + " s, ended after " + Fixed(r.elapsed_s, 1) + " s\n";
+  std::string out =
+      "run " + RunIdHex(r.run_id) + ": " + std::to_string(r.targets.size()) + " target(s), " +
+      std::to_string(r.connections) + " connection(s), " + r.app + " txs of " +
+      std::to_string(r.tx_bytes) + " bytes, rate " +
+      (r.rate_tx_per_s > 0 ? Fixed(r.rate_tx_per_s, 0) + " tx/s" : "unlimited") +
+      ", in flight <= " + std::to_string(r.inflight_max) + "; sent for " + Fixed(r.sent_s, 1) +
+      " s" + (r.interrupted ? " of the " + Fixed(r.duration_s, 1) + " s asked (interrupted)" : "") +
+      ", ended after " + Fixed(r.elapsed_s, 1) + " s\n";
   out += "submitted   " + std::to_string(r.submitted) + "\n";
   out += "admitted    " + std::to_string(r.admitted) + "\n";
   out += "committed   " + std::to_string(r.committed) + " (" + std::to_string(r.committed_failed) +

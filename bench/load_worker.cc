@@ -190,7 +190,8 @@ void LoadWorker::OnAdmitted(const node::BatchResult& result) {
 
 void LoadWorker::OnCommits(const node::CommitNotice& notice) {
   const auto now = Clock::now();
-  const bool in_window = now >= config_.window_begin && now <= config_.window_end;
+  const bool in_window =
+      now >= config_.window_begin && now.time_since_epoch().count() <= tally_.window_end.load();
   uint64_t committed = 0, failed = 0;
   {
     std::lock_guard lock(histogram_mutex_);

@@ -31,6 +31,9 @@ struct LoadTally {
   std::atomic<uint64_t> committed_in_window{0};
   std::atomic<uint64_t> inflight{0};
   std::atomic<uint64_t> disconnects{0};
+  // Commits at or before this instant (Clock ticks) are in the measured window; the run
+  // moves it earlier when interrupted.
+  std::atomic<Clock::rep> window_end{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(LoadError::kCount)> errors{};
 
   void AddError(LoadError e, uint64_t n) { errors[static_cast<size_t>(e)] += n; }
@@ -53,8 +56,7 @@ struct WorkerConfig {
   size_t inflight_max = 1;   // this worker's share
   size_t batch_txs_max = 500;
   uint64_t connect_timeout_ms = 5'000;
-  Clock::time_point window_begin;  // commits in [window_begin, window_end] are measured
-  Clock::time_point window_end;
+  Clock::time_point window_begin;  // commits in [window_begin, tally.window_end] are measured
   std::function<void(const node::CommittedTx&)> on_committed;  // LoadOptions::on_committed
 };
 

@@ -1,5 +1,7 @@
 #include "node/client_commands.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -245,7 +247,20 @@ int RunBench(BenchArgs args) {
       std::fprintf(stderr, "%s\n", bench::FormatProgress(p).c_str());
     };
   }
+  // Ctrl-C (or SIGTERM) stops sending and drains, then reports; a second one stops at once.
+  static std::atomic<int> interrupts{0};
+  interrupts = 0;
+  struct sigaction action {};
+  action.sa_handler = [](int) { interrupts.fetch_add(1); };
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  args.load.interrupts = &interrupts;
   auto report = bench::RunLoad(args.load, progress);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
   if (!report.ok()) return Fail("bench", report.status().message());
   if (args.json) {
     std::printf("%s\n", bench::ReportJson(*report).dump().c_str());

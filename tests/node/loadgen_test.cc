@@ -1,11 +1,13 @@
 // The load generator of `hotbft bench` (bench/): its percentile math, its transactions, its
 // targets, and short runs against a binary client port on loopback over the scripted
-// backend: every transaction accounted for, errors counted by kind. No assertion on a
-// duration or a rate: the counts checked hold however slow the machine is.
+// backend: every transaction accounted for, errors counted by kind, interrupts. No assertion
+// on a rate, and durations only against bounds far from any machine's speed (an interrupted
+// 60 s run ends within 30 s): the checks hold however slow the machine is.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <set>
 #include <thread>
@@ -290,6 +292,63 @@ TEST_F(LoadRunTest, EveryTransactionIsAdmittedAndCommitted) {
   EXPECT_TRUE(json["latency_ms"].contains("p99"));
   EXPECT_NE(FormatReport(r).find("committed   " + std::to_string(r.committed)), std::string::npos);
   for (const LoadProgress& p : lines) EXPECT_FALSE(FormatProgress(p).empty());
+}
+
+TEST_F(LoadRunTest, AnInterruptEndsSendingAndTheWindowThenDrains) {
+  FakeBackend backend;
+  backend.AutoExecute(true);
+  StartPort(backend);
+  LoadOptions options = Options();
+  options.duration_s = 60;
+  std::atomic<int> interrupts{0};
+  options.interrupts = &interrupts;
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    interrupts = 1;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto report = RunLoad(options);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  interrupter.join();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const LoadReport& r = *report;
+  ExpectAccounted(r);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_LT(took, 30.0);  // far short of the 60 s asked for
+  EXPECT_GT(r.window_s, 0.4);
+  EXPECT_LT(r.window_s, took);
+  EXPECT_GT(r.committed, 0u);
+  EXPECT_EQ(r.unfinished, 0u);  // drained
+  EXPECT_NEAR(r.committed_tx_per_s, static_cast<double>(r.committed_in_window) / r.window_s, 1e-6);
+  EXPECT_TRUE(ReportJson(r)["interrupted"].get<bool>());
+  EXPECT_NE(FormatReport(r).find("interrupted"), std::string::npos);
+}
+
+TEST_F(LoadRunTest, ASecondInterruptStopsTheDrain) {
+  FakeBackend backend;  // never executes: everything stays in flight
+  StartPort(backend);
+  LoadOptions options = Options();
+  options.duration_s = 60;
+  std::atomic<int> interrupts{0};
+  options.interrupts = &interrupts;
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    interrupts = 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    interrupts = 2;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto report = RunLoad(options);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  interrupter.join();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ExpectAccounted(*report);
+  EXPECT_TRUE(report->interrupted);
+  EXPECT_LT(took, 30.0);  // neither the 60 s of sending nor the 60 s drain
+  EXPECT_GT(report->unfinished, 0u);
+  port_->Stop();  // its watches are the backend's, which goes first
 }
 
 TEST_F(LoadRunTest, RefusalsAreCountedByKind) {
