@@ -258,14 +258,37 @@ std::optional<uint32_t> LeaderSeenBy(Cluster& cluster, uint32_t asker) {
   }
 }
 
-TEST(FaultSuite, KillRandomValidator) {
-  const uint64_t seed = Seed();
-  SCOPED_TRACE("HOTBFT_FAULTS_SEED=" + std::to_string(seed));
-  std::mt19937_64 rng(seed);
-  auto cluster = Cluster::Create(FaultClusterOptions());
-  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-  Cluster& c = **cluster;
-  ASSERT_TRUE(c.StartAll(kStartMs).ok()) << c.LogTails();
+// Each case: a fresh testnet, every validator started, and the generator of the seed (printed
+// when the case fails, for HOTBFT_FAULTS_SEED).
+class FaultCase {
+ protected:
+  void StartTestnet() {
+    rng_.seed(seed_);
+    auto cluster = Cluster::Create(FaultClusterOptions());
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(cluster).value();
+    ASSERT_TRUE(cluster_->StartAll(kStartMs).ok()) << cluster_->LogTails();
+  }
+  void PrintSeedOnFailure() const {
+    if (::testing::Test::HasFailure()) {
+      std::printf("fault_test: HOTBFT_FAULTS_SEED=%llu replays this case\n",
+                  static_cast<unsigned long long>(seed_));
+    }
+  }
+
+  const uint64_t seed_ = Seed();
+  std::mt19937_64 rng_;
+  std::unique_ptr<Cluster> cluster_;
+};
+
+class FaultSuite : public ::testing::Test, protected FaultCase {
+ protected:
+  void SetUp() override { StartTestnet(); }
+  void TearDown() override { PrintSeedOnFailure(); }
+};
+
+TEST_F(FaultSuite, KillRandomValidator) {
+  Cluster& c = *cluster_;
 
   const double begin = 5;
   const double phase = Long() ? 300 : 60;
@@ -276,7 +299,7 @@ TEST(FaultSuite, KillRandomValidator) {
   uint32_t kills = 0, leader_kills = 0;
   while (load.Elapsed() < begin + phase) {
     // Every other kill hits the leader of the moment, as a running validator sees it.
-    uint32_t victim = static_cast<uint32_t>(rng() % c.validators());
+    uint32_t victim = static_cast<uint32_t>(rng_() % c.validators());
     if (kills % 2 == 0) {
       const uint32_t asker = (victim + 1) % c.validators();
       if (auto leader = LeaderSeenBy(c, asker)) {
@@ -289,7 +312,7 @@ TEST(FaultSuite, KillRandomValidator) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2'000));
     ASSERT_TRUE(c.Start(victim).ok()) << c.LogTails();
     // Up for 2 to 4 s before the next kill: time to reconnect and catch up.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2'000 + rng() % 2'000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2'000 + rng_() % 2'000));
   }
   const double end = load.Elapsed();
   std::printf("fault-kill: %u kills (%u of the leader of the moment) in %.0f s\n", kills,
@@ -297,16 +320,10 @@ TEST(FaultSuite, KillRandomValidator) {
   FinishAndCheck(c, load, c.AllValidators(), {"kill-random-validator", begin, end}, duration);
 }
 
-TEST(FaultSuite, PartitionOneValidator) {
-  const uint64_t seed = Seed();
-  SCOPED_TRACE("HOTBFT_FAULTS_SEED=" + std::to_string(seed));
-  std::mt19937_64 rng(seed);
-  auto cluster = Cluster::Create(FaultClusterOptions());
-  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-  Cluster& c = **cluster;
-  ASSERT_TRUE(c.StartAll(kStartMs).ok()) << c.LogTails();
+TEST_F(FaultSuite, PartitionOneValidator) {
+  Cluster& c = *cluster_;
 
-  const uint32_t cut = static_cast<uint32_t>(rng() % c.validators());
+  const uint32_t cut = static_cast<uint32_t>(rng_() % c.validators());
   std::string others;
   for (uint32_t i = 0; i < c.validators(); ++i) {
     if (i == cut) continue;
@@ -334,11 +351,8 @@ TEST(FaultSuite, PartitionOneValidator) {
                  {"partition-validator-" + std::to_string(cut), begin, end}, duration);
 }
 
-TEST(FaultSuite, WholeClusterCrash) {
-  auto cluster = Cluster::Create(FaultClusterOptions());
-  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-  Cluster& c = **cluster;
-  ASSERT_TRUE(c.StartAll(kStartMs).ok()) << c.LogTails();
+TEST_F(FaultSuite, WholeClusterCrash) {
+  Cluster& c = *cluster_;
 
   const double begin = 5;
   const double duration = begin + 2 + kRecoveryGraceS + kRecoveryWindowS + 4;
@@ -410,21 +424,19 @@ double Sum(const std::map<std::string, double>& metrics, const std::string& pref
   return sum;
 }
 
-class ByzantineFault : public ::testing::TestWithParam<const char*> {};
+class ByzantineFault : public ::testing::TestWithParam<const char*>, protected FaultCase {
+ protected:
+  void SetUp() override { StartTestnet(); }
+  void TearDown() override { PrintSeedOnFailure(); }
+};
 
 // One validator runs hotbft-byzantine --misbehave STRATEGY for a while under load, then
 // is restarted honest. The other three keep committing throughout; at the end they agree
 // (the end checks), and throughput is back once the Byzantine one runs honest again.
 TEST_P(ByzantineFault, HonestValidatorsCarryOn) {
   const std::string strategy = GetParam();
-  const uint64_t seed = Seed();
-  SCOPED_TRACE("HOTBFT_FAULTS_SEED=" + std::to_string(seed) + ", strategy " + strategy);
-  std::mt19937_64 rng(seed);
-  auto cluster = Cluster::Create(FaultClusterOptions());
-  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-  Cluster& c = **cluster;
-  ASSERT_TRUE(c.StartAll(kStartMs).ok()) << c.LogTails();
-  const uint32_t byzantine = static_cast<uint32_t>(rng() % c.validators());
+  Cluster& c = *cluster_;
+  const uint32_t byzantine = static_cast<uint32_t>(rng_() % c.validators());
   std::vector<uint32_t> honest;
   for (uint32_t i = 0; i < c.validators(); ++i) {
     if (i != byzantine) honest.push_back(i);
@@ -535,11 +547,8 @@ rocksdb::Status FlipLastByte(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* famil
   return db.Put(rocksdb::WriteOptions(), family, key, value);
 }
 
-TEST(FaultSuite, EndChecksFireOnDoctoredStores) {
-  auto cluster = Cluster::Create(FaultClusterOptions());
-  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
-  Cluster& c = **cluster;
-  ASSERT_TRUE(c.StartAll(kStartMs).ok()) << c.LogTails();
+TEST_F(FaultSuite, EndChecksFireOnDoctoredStores) {
+  Cluster& c = *cluster_;
   Load load;
   load.Start(c, c.AllValidators(), kOfferedTxPerS, 5);
   auto report = load.Join();
