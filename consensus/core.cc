@@ -52,7 +52,8 @@ Core::Impl::Impl(CoreConfig config, uint32_t self, const ValidatorSet& validator
       votes_(validators, verifier, config_.chain_id),
       timeouts_(validators),
       detector_(config_.chain_id, config_.evidence_rounds_back + config_.rounds_ahead_max),
-      round_entry_(recovery.root_qc) {
+      round_entry_(recovery.root_qc),
+      far_timeout_checked_(validators.size(), kNoRound) {
   HOTBFT_ASSERT(self_ < validators_.size());
   HOTBFT_ASSERT(safety_ != nullptr);
   HOTBFT_ASSERT(safety_->self() == self_);
@@ -427,7 +428,9 @@ void Core::Impl::CountVote(const Vote& vote) {
 void Core::Impl::HandleTimeout(uint32_t from, const Timeout& t) {
   if (t.data.epoch != config_.epoch) return Drop(DropReason::kWrongEpoch);
   if (t.sender >= validators_.size()) return Drop(DropReason::kMalformed);
-  if (t.data.round > round_ + config_.rounds_ahead_max) return Drop(DropReason::kFarFutureRound);
+  if (t.data.round > round_ + config_.rounds_ahead_max && !CatchUpOnFarTimeout(from, t)) {
+    return Drop(DropReason::kFarFutureRound);
+  }
   // The vote a timeout carries is signed on its own: evidence even if the rest is bad.
   std::optional<bool> vote_valid;
   if (t.vote && t.vote->voter == t.sender && t.vote->data.round == t.data.round &&

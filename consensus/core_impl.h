@@ -124,6 +124,7 @@ class Core::Impl {
   void RetryMissing();
   void HandleBlockRequest(uint32_t from, const BlockRequest& request);
   bool CatchUpOnFarProposal(uint32_t from, const Proposal& proposal);
+  bool CatchUpOnFarTimeout(uint32_t from, const Timeout& timeout);
   void HandleBlockResponse(uint32_t from, const BlockResponse& response);
   void AddFetched(const std::shared_ptr<const Block>& block);
   void EraseFetched(const Hash32& id);
@@ -169,6 +170,10 @@ class Core::Impl {
   uint64_t round_deadline_ms_ = 0;
   bool timed_out_ = false;
   std::optional<TC> high_tc_;
+  // By peer: the round this validator was in when it last checked a far timeout from that
+  // peer (CatchUpOnFarTimeout), one check per peer per round. kNoRound: never.
+  static constexpr Round kNoRound = ~Round{0};
+  std::vector<Round> far_timeout_checked_;
 
   // Proposer.
   Round payload_requested_round_ = 0;

@@ -128,6 +128,30 @@ bool Core::Impl::CatchUpOnFarProposal(uint32_t from, const Proposal& p) {
   return h.round <= round_ + config_.rounds_ahead_max;
 }
 
+// A timeout for a round beyond rounds_ahead_max. On a chain without proposals (idle, with
+// idle_empty_blocks off, or with failing leaders) a validator that was away for long hears
+// of the others only through their timeouts; without this it would stay behind for good,
+// and with one more validator down there would be no quorum at all. The certificate that
+// put the sender in its round, once verified with the timeout's signature, moves this
+// validator there (like any certificate). At most one check per peer for each round this
+// validator is in, so a peer sending far timeouts with bad certificates costs one check a
+// round. True if the timeout's round is now within reach.
+bool Core::Impl::CatchUpOnFarTimeout(uint32_t from, const Timeout& t) {
+  HOTBFT_ASSERT(t.data.round > round_ + config_.rounds_ahead_max);
+  if (from >= far_timeout_checked_.size() || far_timeout_checked_[from] == round_) return false;
+  far_timeout_checked_[from] = round_;
+  if (t.data.round == 0 || CertRound(t.entry) + 1 != t.data.round) return false;
+  if (!verifier_.Verify(validators_.key(t.sender), t.data.SigningDigest(config_.chain_id),
+                        t.signature)) {
+    return false;
+  }
+  DropReason reason;
+  if (!VerifyCert(t.entry, &reason)) return false;
+  if (const QC* qc = std::get_if<QC>(&t.entry)) ProcessQC(*qc, from);
+  if (const TC* tc = std::get_if<TC>(&t.entry)) ProcessTC(*tc);
+  return t.data.round <= round_ + config_.rounds_ahead_max;
+}
+
 void Core::Impl::HandleBlockResponse(uint32_t from, const BlockResponse& response) {
   if (response.blocks.size() > config_.sync_ancestors_max + 1) {
     return Drop(DropReason::kMalformed);
