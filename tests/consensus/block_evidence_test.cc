@@ -16,12 +16,6 @@ using testing::kChainId;
 
 class BlockEvidenceTest : public CoreTestBase {
  protected:
-  // Validator `voter` votes for two different blocks of `round`.
-  DoubleVote MakeDoubleVote(Round round, uint32_t voter) {
-    auto a = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{1}});
-    auto b = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{2}});
-    return DoubleVote{fx_.MakeVote(*a, voter), fx_.MakeVote(*b, voter)};
-  }
   DoubleProposal MakeDoubleProposal(Round round, uint32_t proposer) {
     auto a = fx_.MakeBlock(fx_.genesis_qc(), round, proposer, {{1}});
     auto b = fx_.MakeBlock(fx_.genesis_qc(), round, proposer, {{2}});
@@ -38,16 +32,6 @@ class BlockEvidenceTest : public CoreTestBase {
     rules.age_rounds_max = 10;
     rules.rounds_ahead_max = 5;
     return rules;
-  }
-  // `block` with `evidence` as its payload's evidence (hash and id computed again).
-  static std::shared_ptr<const Block> WithEvidence(const std::shared_ptr<const Block>& block,
-                                                   std::vector<Bytes> evidence) {
-    auto copy = std::make_shared<Block>(*block);
-    auto payload = std::make_shared<Payload>(*block->payload);
-    payload->evidence = std::move(evidence);
-    copy->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
-    copy->payload = std::move(payload);
-    return Rehash(std::move(copy));
   }
   static std::string Refusal(const Status& st) { return st.ok() ? "OK" : st.message(); }
 };
@@ -218,28 +202,22 @@ TEST_F(BlockEvidenceTest, CommittedEvidenceIsRecordedAndRefusedAgain) {
 TEST_F(BlockEvidenceTest, RecoveredCommittedEvidenceIsRefusedAgainAndOldPiecesForgotten) {
   CoreConfig config = testing::TestConfig();
   config.evidence_age_rounds_max = 5;
-  auto rules =
-      std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
-  rules->InitializeFresh(0);
   RecoveryState rec;
-  rec.root = fx_.genesis();
-  rec.root_qc = fx_.genesis_qc();
   rec.committed_evidence = {{KeyOf(MakeDoubleVote(1, 3)), 1}};
-  Core core(config, 0, fx_.validators(), fx_.verifier(), election_, std::move(rules),
-            std::move(rec));
-  core.Start(0);
-  ASSERT_EQ(core.committed_evidence().size(), 1u);
+  auto core = MakeWith(config, 0, std::move(rec));
+  core->Start(0);
+  ASSERT_EQ(core->committed_evidence().size(), 1u);
   auto b1 =
       WithEvidence(fx_.MakeBlock(fx_.genesis_qc(), 1, 1), {EncodeEvidence(MakeDoubleVote(1, 3))});
-  core.OnMessage(1, Propose(b1), 1000);
-  EXPECT_EQ(Dropped(core, DropReason::kInvalidEvidence), 1u);
+  core->OnMessage(1, Propose(b1), 1000);
+  EXPECT_EQ(Dropped(*core, DropReason::kInvalidEvidence), 1u);
 
   // Past round 1 + 5, the piece is out of every proposal's window: forgotten.
   const Round far = 7;
-  core.OnMessage(3, Propose(fx_.MakeBlock(fx_.genesis_qc(), far, far % 4), fx_.MakeTC(far - 1, 0)),
-                 far * 1000);
-  ASSERT_EQ(core.current_round(), far);
-  EXPECT_TRUE(core.committed_evidence().empty());
+  core->OnMessage(3, Propose(fx_.MakeBlock(fx_.genesis_qc(), far, far % 4), fx_.MakeTC(far - 1, 0)),
+                  far * 1000);
+  ASSERT_EQ(core->current_round(), far);
+  EXPECT_TRUE(core->committed_evidence().empty());
 }
 
 TEST_F(BlockEvidenceTest, ALeaderProposesOnlyEvidenceVotersAccept) {

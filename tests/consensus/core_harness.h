@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "consensus/core.h"
+#include "consensus/evidence.h"
 #include "tests/consensus/fixtures.h"
 
 namespace hotbft::testing {
@@ -44,6 +45,29 @@ class CoreTestBase : public ::testing::Test {
 
   std::unique_ptr<Core> Make(uint32_t self, RecoveryState rec = {},
                              std::optional<SafetyData> safety = std::nullopt, bool init = true) {
+    return MakeWith(TestConfig(), self, std::move(rec), std::move(safety), init);
+  }
+  // Validator `voter` votes for two different blocks of `round`.
+  DoubleVote MakeDoubleVote(Round round, uint32_t voter) {
+    auto a = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{1}});
+    auto b = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{2}});
+    return DoubleVote{fx_.MakeVote(*a, voter), fx_.MakeVote(*b, voter)};
+  }
+  // `block` with `evidence` as its payload's evidence (hash and id computed again).
+  static std::shared_ptr<const Block> WithEvidence(const std::shared_ptr<const Block>& block,
+                                                   std::vector<Bytes> evidence) {
+    auto copy = std::make_shared<Block>(*block);
+    auto payload = std::make_shared<Payload>(*block->payload);
+    payload->evidence = std::move(evidence);
+    copy->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
+    copy->payload = std::move(payload);
+    return Rehash(std::move(copy));
+  }
+
+  // As Make, with `config` instead of TestConfig().
+  std::unique_ptr<Core> MakeWith(const CoreConfig& config, uint32_t self, RecoveryState rec = {},
+                                 std::optional<SafetyData> safety = std::nullopt,
+                                 bool init = true) {
     auto rules = std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(self, 7), self, kChainId,
                                                std::move(safety));
     if (init && !rules->initialized()) rules->InitializeFresh(0);
@@ -51,7 +75,7 @@ class CoreTestBase : public ::testing::Test {
       rec.root = fx_.genesis();
       rec.root_qc = fx_.genesis_qc();
     }
-    return std::make_unique<Core>(TestConfig(), self, fx_.validators(), fx_.verifier(), election_,
+    return std::make_unique<Core>(config, self, fx_.validators(), fx_.verifier(), election_,
                                   std::move(rules), std::move(rec));
   }
 

@@ -167,24 +167,17 @@ TEST_F(EvidenceTest, ForgedSignaturesNeverBecomeEvidence) {
 TEST_F(EvidenceTest, CoreKeepsAtMostEvidenceMaxPieces) {
   CoreConfig config = testing::TestConfig();
   config.evidence_max = 3;
-  auto rules =
-      std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
-  rules->InitializeFresh(0);
-  RecoveryState rec;
-  rec.root = fx_.genesis();
-  rec.root_qc = fx_.genesis_qc();
-  Core core(config, 0, fx_.validators(), fx_.verifier(), election_, std::move(rules),
-            std::move(rec));
-  core.Start(0);
+  auto core = MakeWith(config, 0);
+  core->Start(0);
   for (Round r = 1; r <= 6; ++r) {
     auto a = fx_.MakeBlock(fx_.genesis_qc(), r, 1, {{1}});
     auto b = fx_.MakeBlock(fx_.genesis_qc(), r, 1, {{2}});
-    core.OnMessage(2, VoteFor(*a, 2), 10);
-    core.OnMessage(2, VoteFor(*b, 2), 10);
+    core->OnMessage(2, VoteFor(*a, 2), 10);
+    core->OnMessage(2, VoteFor(*b, 2), 10);
   }
-  EXPECT_EQ(core.counters().evidence_recorded, 6u);
-  ASSERT_EQ(core.evidence().size(), 3u);
-  for (const auto& [key, evidence] : core.evidence()) EXPECT_GE(key.round, 4u);  // the newest
+  EXPECT_EQ(core->counters().evidence_recorded, 6u);
+  ASSERT_EQ(core->evidence().size(), 3u);
+  for (const auto& [key, evidence] : core->evidence()) EXPECT_GE(key.round, 4u);  // the newest
 }
 
 }  // namespace

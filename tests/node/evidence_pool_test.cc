@@ -12,23 +12,8 @@ namespace {
 
 using hotbft::testing::kChainId;
 
-class EvidencePoolTest : public hotbft::testing::CoreTestBase {
- protected:
-  DoubleVote MakeDoubleVote(Round round, uint32_t voter) {
-    auto a = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{1}});
-    auto b = fx_.MakeBlock(fx_.genesis_qc(), round, round % 4, {{2}});
-    return DoubleVote{fx_.MakeVote(*a, voter), fx_.MakeVote(*b, voter)};
-  }
-  static std::shared_ptr<const Block> WithEvidence(const std::shared_ptr<const Block>& block,
-                                                   std::vector<Bytes> evidence) {
-    auto copy = std::make_shared<Block>(*block);
-    auto payload = std::make_shared<Payload>(*block->payload);
-    payload->evidence = std::move(evidence);
-    copy->header.payload_hash = PayloadHash(kChainId, payload->txs, payload->evidence);
-    copy->payload = std::move(payload);
-    return Rehash(std::move(copy));
-  }
-};
+// CoreTestBase's cores, votes and blocks (MakeDoubleVote, WithEvidence).
+class EvidencePoolTest : public hotbft::testing::CoreTestBase {};
 
 TEST_F(EvidencePoolTest, KeepsEachPieceOnceAndAtMostPiecesMax) {
   auto core = Make(0);
@@ -87,26 +72,20 @@ TEST_F(EvidencePoolTest, ReapsOldestFirstWithinBoundsAndSkipsThePath) {
 TEST_F(EvidencePoolTest, CommittedAndTooOldPiecesLeave) {
   CoreConfig config = hotbft::testing::TestConfig();
   config.evidence_age_rounds_max = 5;
-  auto rules =
-      std::make_unique<SafetyRules>(fx_.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
-  rules->InitializeFresh(0);
   RecoveryState rec;
-  rec.root = fx_.genesis();
-  rec.root_qc = fx_.genesis_qc();
   rec.committed_evidence = {{KeyOf(MakeDoubleVote(4, 1)), 1}};
-  Core core(config, 0, fx_.validators(), fx_.verifier(), election_, std::move(rules),
-            std::move(rec));
-  core.Start(0);
+  auto core = MakeWith(config, 0, std::move(rec));
+  core->Start(0);
   EvidencePool pool(8, 4);
-  EXPECT_EQ(pool.Add(MakeDoubleVote(4, 1), core), EvidencePool::Added::kKnown) << "committed";
-  ASSERT_EQ(pool.Add(MakeDoubleVote(1, 2), core), EvidencePool::Added::kAdded);
-  ASSERT_EQ(pool.Add(MakeDoubleVote(6, 3), core), EvidencePool::Added::kAdded);
-  pool.Prune(core);
+  EXPECT_EQ(pool.Add(MakeDoubleVote(4, 1), *core), EvidencePool::Added::kKnown) << "committed";
+  ASSERT_EQ(pool.Add(MakeDoubleVote(1, 2), *core), EvidencePool::Added::kAdded);
+  ASSERT_EQ(pool.Add(MakeDoubleVote(6, 3), *core), EvidencePool::Added::kAdded);
+  pool.Prune(*core);
   EXPECT_EQ(pool.size(), 2u);
   // Round 7: round 1 is more than 5 rounds back.
-  core.OnMessage(3, Propose(fx_.MakeBlock(fx_.genesis_qc(), 7, 3), fx_.MakeTC(6, 0)), 7000);
-  ASSERT_EQ(core.current_round(), 7u);
-  pool.Prune(core);
+  core->OnMessage(3, Propose(fx_.MakeBlock(fx_.genesis_qc(), 7, 3), fx_.MakeTC(6, 0)), 7000);
+  ASSERT_EQ(core->current_round(), 7u);
+  pool.Prune(*core);
   ASSERT_EQ(pool.size(), 1u);
   EXPECT_EQ(pool.Pending()[0].key.round, 6u);
 }
