@@ -257,6 +257,26 @@ class LoadRunTest : public ::testing::Test {
     EXPECT_LE(r.latency.p99_ms, r.latency.max_ms);
   }
 
+  // A 60 s run whose interrupt count goes up by one after each of `delays_ms` (each counted
+  // from the previous one). *took_s is how long RunLoad took.
+  Result<LoadReport> RunInterrupted(const std::vector<int>& delays_ms, double* took_s) {
+    LoadOptions options = Options();
+    options.duration_s = 60;
+    std::atomic<int> interrupts{0};
+    options.interrupts = &interrupts;
+    std::thread interrupter([&] {
+      for (int delay : delays_ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        ++interrupts;
+      }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    auto report = RunLoad(options);
+    *took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    interrupter.join();
+    return report;
+  }
+
   std::unique_ptr<node::ClientPort> port_;
 };
 
@@ -298,19 +318,8 @@ TEST_F(LoadRunTest, AnInterruptEndsSendingAndTheWindowThenDrains) {
   FakeBackend backend;
   backend.AutoExecute(true);
   StartPort(backend);
-  LoadOptions options = Options();
-  options.duration_s = 60;
-  std::atomic<int> interrupts{0};
-  options.interrupts = &interrupts;
-  std::thread interrupter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    interrupts = 1;
-  });
-  const auto start = std::chrono::steady_clock::now();
-  auto report = RunLoad(options);
-  const double took =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  interrupter.join();
+  double took = 0;
+  auto report = RunInterrupted({500}, &took);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const LoadReport& r = *report;
   ExpectAccounted(r);
@@ -328,21 +337,8 @@ TEST_F(LoadRunTest, AnInterruptEndsSendingAndTheWindowThenDrains) {
 TEST_F(LoadRunTest, ASecondInterruptStopsTheDrain) {
   FakeBackend backend;  // never executes: everything stays in flight
   StartPort(backend);
-  LoadOptions options = Options();
-  options.duration_s = 60;
-  std::atomic<int> interrupts{0};
-  options.interrupts = &interrupts;
-  std::thread interrupter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    interrupts = 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    interrupts = 2;
-  });
-  const auto start = std::chrono::steady_clock::now();
-  auto report = RunLoad(options);
-  const double took =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  interrupter.join();
+  double took = 0;
+  auto report = RunInterrupted({300, 300}, &took);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ExpectAccounted(*report);
   EXPECT_TRUE(report->interrupted);
