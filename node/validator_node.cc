@@ -505,18 +505,17 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   }
 
   // The message layer, given a signer of its own over the node key (no safety rules).
-  Status OpenLayer(const MessageLayerFactory& factory, const KeyFile& key) {
+  // `peers`: the transport's addresses by validator index (empty host: not configured).
+  Status OpenLayer(const MessageLayerFactory& factory, const KeyFile& key,
+                   const std::vector<network::PeerAddress>& peers) {
     MessageLayerEnv env;
     env.self = self;
     env.validators = &validators;
     env.chain_id = genesis.chain_id;
     env.epoch = genesis.epoch;
-    env.peer_addresses.resize(validators.size());
-    for (const std::string& peer : config.p2p_peers) {
-      const size_t at = peer.find('@');
-      auto peer_key = PublicKey::FromHex(peer.substr(0, at));
-      auto index = peer_key.ok() ? validators.IndexOf(PublicKey{*peer_key}) : std::nullopt;
-      if (index) env.peer_addresses[*index] = peer.substr(at + 1);  // Open checked them
+    for (const network::PeerAddress& peer : peers) {
+      env.peer_addresses.push_back(peer.host.empty() ? std::string()
+                                                     : peer.host + ":" + std::to_string(peer.port));
     }
     env.frame_bytes_max = static_cast<uint32_t>(config.p2p_frame_bytes_max);
     auto signer =
@@ -666,7 +665,7 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
     n.net = n.faulty.get();
   }
   if (options.message_layer) {
-    if (Status s = n.OpenLayer(options.message_layer, *key); !s.ok()) return s;
+    if (Status s = n.OpenLayer(options.message_layer, *key, transport.peers); !s.ok()) return s;
   }
   {
     std::lock_guard lock(n.status_mutex);
