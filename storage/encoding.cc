@@ -1,5 +1,6 @@
 #include "storage/encoding.h"
 
+#include <cstring>
 #include <limits>
 
 #include "crypto/canonical.h"
@@ -135,8 +136,17 @@ std::string EncodeTC(const TC& tc) {
 }
 
 std::string EncodeSafetyData(const SafetyData& data) {
+  SafetyData without_proposal = data;
+  without_proposal.last_proposal.reset();
   wire::SafetyData proto;
-  ToProto(data, &proto);
+  ToProto(without_proposal, &proto);
+  if (data.last_proposal) {
+    const Proposal& p = *data.last_proposal;
+    wire::StoredProposal* stored = proto.mutable_last_proposal_stored();
+    stored->set_block_id(p.block->id.bytes.data(), p.block->id.bytes.size());
+    if (p.tc) ToProto(*p.tc, stored->mutable_tc());
+    stored->set_signature(p.signature.bytes.data(), p.signature.bytes.size());
+  }
   return Serialize(proto);
 }
 
@@ -234,8 +244,33 @@ Result<TC> DecodeTC(std::string_view bytes, const WireContext& ctx, std::string_
 }
 
 Result<SafetyData> DecodeSafetyData(std::string_view bytes, const WireContext& ctx,
-                                    std::string_view what) {
-  return DecodeWire<wire::SafetyData, SafetyData>(bytes, ctx, what);
+                                    const BlockLookup& block, std::string_view what) {
+  auto proto = ParseProto<wire::SafetyData>(bytes, what);
+  if (!proto.ok()) return proto.status();
+  Result<SafetyData> data = FromProto(*proto, ctx);
+  if (!data.ok()) return AsCorruption(data.status(), what);
+  if (!proto->has_last_proposal_stored()) return data;
+  const wire::StoredProposal& stored = proto->last_proposal_stored();
+  const std::string where = std::string(what) + " last_proposal_stored";
+  auto id = DecodeId(stored.block_id(), where + " block_id");
+  if (!id.ok()) return id.status();
+  Proposal p;
+  if (stored.has_tc()) {
+    auto tc = FromProto(stored.tc(), ctx);
+    if (!tc.ok()) return AsCorruption(tc.status(), where);
+    p.tc = std::move(tc).value();
+  }
+  if (stored.signature().size() != Signature::kSize) {
+    return Status::Corruption(where + ": signature of " + std::to_string(stored.signature().size()) +
+                              " bytes, not " + std::to_string(Signature::kSize));
+  }
+  std::memcpy(p.signature.bytes.data(), stored.signature().data(), Signature::kSize);
+  auto found = block(*id);
+  if (!found.ok()) return found.status();
+  if (*found == nullptr) return data;  // see encoding.h: it can no longer be re-sent
+  p.block = std::move(found).value();
+  data->last_proposal = std::move(p);
+  return data;
 }
 
 }  // namespace hotbft::storage

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -61,7 +62,14 @@ Result<std::shared_ptr<const Block>> DecodeBlock(std::string_view bytes, const W
                                                  std::string_view what);
 Result<QC> DecodeQC(std::string_view bytes, const WireContext& ctx, std::string_view what);
 Result<TC> DecodeTC(std::string_view bytes, const WireContext& ctx, std::string_view what);
+// Safety data keeps its last proposal without the block (EncodeSafetyData): a leader's
+// safety data is written with every vote and timeout it signs, and its proposal's payload
+// (up to payload_bytes_max) is already in the blocks written with it. Decoding looks the
+// block up with `block`; if it is gone (committed and pruned, or lost to the committed
+// branch), the proposal is left out: its round is behind the validator then, so it can
+// never be re-sent, and last_proposed_round still forbids proposing in that round again.
+using BlockLookup = std::function<Result<std::shared_ptr<const Block>>(const Hash32& id)>;
 Result<SafetyData> DecodeSafetyData(std::string_view bytes, const WireContext& ctx,
-                                    std::string_view what);
+                                    const BlockLookup& block, std::string_view what);
 
 }  // namespace hotbft::storage

@@ -139,6 +139,12 @@ Result<RecoveryState> MemStore::Recover() const {
   std::lock_guard<std::mutex> lock(mutex_);
   RecoveryState state;
   state.safety = durable_.safety;
+  // As RocksStore: the last proposal is kept by its block, and left out once the block is
+  // gone (storage/encoding.h, DecodeSafetyData).
+  if (state.safety && state.safety->last_proposal &&
+      !durable_.blocks.contains(state.safety->last_proposal->block->id)) {
+    state.safety->last_proposal.reset();
+  }
   state.root_qc = durable_.root_qc;
   state.root = FindStoredLocked(durable_.tip.root_id);
   HOTBFT_ASSERT(state.root_qc.vote_data.block_id == state.root->id);

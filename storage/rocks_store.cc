@@ -341,7 +341,9 @@ Result<RecoveryState> RocksStore::RecoverAt(const rocksdb::Snapshot* snapshot) c
   auto safety = Get(layout::kSafetyCf, layout::kSafetyKey, snapshot);
   if (!safety.ok()) return safety.status();
   if (safety->has_value()) {
-    auto data = DecodeSafetyData(**safety, ctx_, "safety data in " + dir_);
+    auto data = DecodeSafetyData(
+        **safety, ctx_, [&](const Hash32& id) { return ReadBlockAt(id, snapshot); },
+        "safety data in " + dir_);
     if (!data.ok()) return data.status();
     state.safety = std::move(data).value();
   }

@@ -96,7 +96,8 @@ class RocksStoreTest : public ::testing::Test {
   WriteBatch FullBatch() {
     WriteBatch batch = CommitBatch(chain_, 0, 2);
     for (Height h = 1; h <= 4; ++h) batch.blocks.push_back(chain_.blocks[h]);
-    batch.safety = FullSafetyData(fx_, chain_);
+    batch.safety = FullSafetyData(fx_, chain_, /*extend=*/3);  // above the committed height
+    batch.blocks.push_back(batch.safety->last_proposal->block);
     batch.high_qc = chain_.qcs[3];
     batch.high_tc = fx_.MakeTC(4, 3);
     batch.executed = {Execution(chain_, 1), Execution(chain_, 2)};
@@ -109,7 +110,7 @@ class RocksStoreTest : public ::testing::Test {
     ExpectSameSafety(state->safety, *batch.safety);
     ExpectSameBlock(state->root, chain_.blocks[2]);
     EXPECT_EQ(state->root_qc, chain_.qcs[2]);
-    EXPECT_EQ(Ids(state->blocks), IdsOf(chain_, 3, 4));
+    EXPECT_EQ(Ids(state->blocks), With(IdsOf(chain_, 3, 4), batch.safety->last_proposal->block->id));
     EXPECT_EQ(state->high_qc, batch.high_qc);
     EXPECT_EQ(state->high_tc, batch.high_tc);
     EXPECT_EQ(store.CommittedHeight(), 2u);

@@ -70,6 +70,7 @@ TYPED_TEST(StoreTest, RecoverReturnsEveryFieldWritten) {
   const SafetyData safety = FullSafetyData(this->fx_, this->chain_);
   batch.safety = safety;
   for (Height h = 1; h <= 3; ++h) batch.blocks.push_back(this->chain_.blocks[h]);
+  batch.blocks.push_back(safety.last_proposal->block);  // with its safety data, as the core does
   batch.high_qc = this->chain_.qcs[2];
   batch.high_tc = this->fx_.MakeTC(3, 2);
   ASSERT_TRUE(this->store_->Write(batch).ok());
@@ -78,8 +79,9 @@ TYPED_TEST(StoreTest, RecoverReturnsEveryFieldWritten) {
   ExpectSameSafety(state.safety, safety);
   ExpectSameBlock(state.root, this->fx_.genesis());
   EXPECT_EQ(state.root_qc, this->fx_.genesis_qc());
-  EXPECT_EQ(Ids(state.blocks), IdsOf(this->chain_, 1, 3));
+  EXPECT_EQ(Ids(state.blocks), With(IdsOf(this->chain_, 1, 3), safety.last_proposal->block->id));
   for (const auto& block : state.blocks) {
+    if (block->id == safety.last_proposal->block->id) continue;  // compared with the safety data
     ExpectSameBlock(block, this->chain_.blocks[block->header.height]);
   }
   EXPECT_EQ(state.high_qc, this->chain_.qcs[2]);
@@ -95,6 +97,7 @@ TYPED_TEST(StoreTest, LaterWritesReplaceSafetyDataAndCertificates) {
   ASSERT_TRUE(this->store_->Write(first).ok());
   WriteBatch second;
   second.safety = FullSafetyData(this->fx_, this->chain_);
+  second.blocks.push_back(second.safety->last_proposal->block);
   second.high_qc = this->chain_.qcs[3];
   ASSERT_TRUE(this->store_->Write(second).ok());
 
@@ -102,6 +105,43 @@ TYPED_TEST(StoreTest, LaterWritesReplaceSafetyDataAndCertificates) {
   ExpectSameSafety(state.safety, *second.safety);
   EXPECT_EQ(state.high_qc, this->chain_.qcs[3]);
   EXPECT_EQ(state.high_tc, *first.high_tc);  // not in the second batch: unchanged
+}
+
+// The last proposal is kept by its block: once the block is gone (here: never written),
+// the recovered safety data leaves the proposal out and keeps everything else, its round
+// among them, so the validator can never propose in that round again.
+TYPED_TEST(StoreTest, SafetyDataLeavesOutAProposalWhoseBlockIsGone) {
+  WriteBatch batch;
+  batch.safety = FullSafetyData(this->fx_, this->chain_);
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+
+  RecoveryState state = this->MustRecover();
+  ASSERT_TRUE(state.safety.has_value());
+  EXPECT_FALSE(state.safety->last_proposal.has_value());
+  SafetyData want = *batch.safety;
+  want.last_proposal.reset();
+  EXPECT_EQ(EncodeSafetyData(*state.safety), EncodeSafetyData(want));
+  EXPECT_EQ(state.safety->last_proposed_round, batch.safety->last_proposed_round);
+  EXPECT_EQ(state.safety->last_proposed_round, 3u);
+}
+
+// Its stored form holds the proposal's block id, not the block: a leader writes its safety
+// data with every vote and timeout, and the payload is in the blocks written with it.
+TEST(SafetyDataEncoding, HoldsTheProposalsBlockIdNotItsPayload) {
+  Fixture fx(kValidators);
+  Chain chain = MakeChain(fx, 3);
+  SafetyRules rules(fx.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
+  rules.InitializeFresh(0);
+  std::vector<Bytes> txs(1'000, Bytes(256, 0x5a));
+  for (size_t i = 0; i < txs.size(); ++i) {
+    txs[i][0] = static_cast<uint8_t>(i);
+    txs[i][1] = static_cast<uint8_t>(i >> 8);
+  }
+  auto own = fx.MakeBlock(chain.qcs[1], 2, 0, txs);
+  ASSERT_TRUE(rules.SignProposal(own, std::nullopt).ok());
+  const std::string stored = EncodeSafetyData(rules.data());
+  EXPECT_LT(stored.size(), 2'000u);  // the payload alone is 256,000 bytes
+  EXPECT_NE(stored.find(std::string(own->id.bytes.begin(), own->id.bytes.end())), std::string::npos);
 }
 
 TYPED_TEST(StoreTest, CommitIndexesHeightsAndMovesTheRoot) {

@@ -104,25 +104,34 @@ inline ExecutionRecord Completion(Height h) {
   return record;
 }
 
-// Safety data with every optional part set, signed by validator 0: a proposal (with a TC),
-// votes, a timeout carrying a vote, and an observed TC.
-inline SafetyData FullSafetyData(Fixture& fx, const Chain& chain) {
+// Safety data with every optional part set, signed by validator 0: a proposal (with a TC)
+// of a block extending chain block `extend` (at height extend + 1, round extend + 2), votes,
+// a timeout carrying a vote, and an observed TC. The store keeps the proposal only while
+// its block is stored: write the block with it.
+inline SafetyData FullSafetyData(Fixture& fx, const Chain& chain, Height extend = 1) {
   SafetyRules rules(fx.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
   rules.InitializeFresh(0);
   HOTBFT_ASSERT(rules.SignVote(*chain.blocks[1]).ok());
   HOTBFT_ASSERT(rules.SignVote(*chain.blocks[2]).ok());
   HOTBFT_ASSERT(rules.SignTimeout(2, chain.qcs[1], chain.qcs[1]).ok());
-  const TC tc = fx.MakeTC(2, 1);
+  const TC tc = fx.MakeTC(extend + 1, extend);
   rules.ObserveTC(tc);
-  auto own = fx.MakeBlock(chain.qcs[1], 3, 0);
+  auto own = fx.MakeBlock(chain.qcs[extend], extend + 2, 0);
   HOTBFT_ASSERT(rules.SignProposal(own, tc).ok());
   HOTBFT_ASSERT(rules.data().last_timeout->vote.has_value());
   return rules.data();
 }
 
+inline void ExpectSameBlock(const std::shared_ptr<const Block>& got,
+                            const std::shared_ptr<const Block>& want);
+
+// The stored form of safety data names its last proposal's block by id: the block itself
+// is compared too.
 inline void ExpectSameSafety(const std::optional<SafetyData>& got, const SafetyData& want) {
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(EncodeSafetyData(*got), EncodeSafetyData(want));
+  ASSERT_EQ(got->last_proposal.has_value(), want.last_proposal.has_value());
+  if (want.last_proposal) ExpectSameBlock(got->last_proposal->block, want.last_proposal->block);
 }
 
 inline void ExpectSameBlock(const std::shared_ptr<const Block>& got,
@@ -146,6 +155,12 @@ inline std::vector<Hash32> IdsOf(const Chain& chain, Height from, Height to) {
   std::vector<std::shared_ptr<const Block>> blocks(chain.blocks.begin() + from,
                                                    chain.blocks.begin() + to + 1);
   return Ids(blocks);
+}
+
+// `ids` (sorted) with `id` added, sorted.
+inline std::vector<Hash32> With(std::vector<Hash32> ids, const Hash32& id) {
+  ids.insert(std::upper_bound(ids.begin(), ids.end(), id), id);
+  return ids;
 }
 
 // Factories for the suite that runs against every implementation.
