@@ -74,6 +74,10 @@ struct InfoResult {
   std::string app_version;
   Height last_height = 0;  // the last height whose Commit the app made durable
   Bytes last_app_hash;     // its app hash (empty before the first commit)
+  // True if CheckTx's verdict depends on the transaction's bytes alone, never on the
+  // app's state: a commit cannot change it, so the mempool does not recheck the pool after
+  // each commit. False (the default) is always correct, only slower under load.
+  bool check_tx_stateless = false;
   bool operator==(const InfoResult&) const = default;
 };
 

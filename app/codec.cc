@@ -300,6 +300,7 @@ Status ToProto(const InfoResult& in, wire::InfoResponse* out) {
   out->set_app_version(in.app_version);
   out->set_last_height(in.last_height);
   out->set_last_app_hash(ToString(in.last_app_hash));
+  out->set_check_tx_stateless(in.check_tx_stateless);
   return Status::Ok();
 }
 
@@ -386,7 +387,8 @@ Result<ValidatorUpdate> FromProto(const wire::ValidatorInfo& in) {
 }
 
 Result<InfoResult> FromProto(const wire::InfoResponse& in) {
-  InfoResult out{in.app_name(), in.app_version(), in.last_height(), ToBytes(in.last_app_hash())};
+  InfoResult out{in.app_name(), in.app_version(), in.last_height(), ToBytes(in.last_app_hash()),
+                 in.check_tx_stateless()};
   return Validated(std::move(out), ValidateInfoResult);
 }
 

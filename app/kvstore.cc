@@ -204,7 +204,9 @@ Height KvStore::NextHeight() const {
 
 Result<InfoResult> KvStore::Info() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return InfoResult{kAppName, kAppVersion, last_height_, last_app_hash_};
+  // CheckTx checks the KEY=VALUE format only.
+  return InfoResult{kAppName, kAppVersion, last_height_, last_app_hash_,
+                    /*check_tx_stateless=*/true};
 }
 
 Result<Bytes> KvStore::InitChain(const InitChainRequest& request) {

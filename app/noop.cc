@@ -23,7 +23,8 @@ Height Noop::NextHeight() const {
 
 Result<InfoResult> Noop::Info() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return InfoResult{kAppName, kAppVersion, last_height_, last_height_ == 0 ? Bytes() : AppHash()};
+  return InfoResult{kAppName, kAppVersion, last_height_, last_height_ == 0 ? Bytes() : AppHash(),
+                    /*check_tx_stateless=*/true};
 }
 
 Result<Bytes> Noop::InitChain(const InitChainRequest& request) {

@@ -222,7 +222,8 @@ void Mempool::Update(const std::vector<Hash32>& tx_hashes) {
     RemoveLocked(it);
     ++counters_.removed_committed;
   }
-  ++generation_;
+  // Without recheck every entry stays checked (its generation follows the pool's).
+  if (config_.recheck) ++generation_;
   recheck_cursor_ = 0;
   peer_invalid_.clear();
   penalised_.clear();
@@ -235,6 +236,7 @@ size_t Mempool::Recheck(size_t max) {
     uint64_t seq;
     uint64_t generation;
   };
+  if (!config_.recheck) return 0;
   std::vector<Due> due;
   {
     std::lock_guard lock(mutex_);

@@ -19,7 +19,9 @@
 // calls it, never holding the pool's lock during CheckTx, so a large pool never delays
 // consensus (unlike CometBFT, whose recheck blocks it: cometbft#2925). Transactions still
 // due for a recheck may be reaped meanwhile: execution judges them anyway. Those the
-// recheck refuses leave the pool, counted and logged.
+// recheck refuses leave the pool, counted and logged. An app whose CheckTx looks at the
+// transaction alone says so (app::InfoResult::check_tx_stateless), and the pool then skips
+// rechecks (MempoolConfig::recheck): a commit cannot change such a verdict.
 //
 // Gossip: a transaction a client handed to this validator goes to every peer once
 // (TakeGossip). One received from a peer is not forwarded: validators are fully
@@ -62,6 +64,9 @@ struct MempoolConfig {
   size_t rejected_cache_max = 100'000;       // hashes of recently refused transactions
   uint32_t peer_invalid_max = 100;           // invalid transactions a peer may send per commit
   size_t gossip_queue_max = 100'000;         // transactions waiting to be forwarded
+  // Recheck the pool after commits. Off only for an app whose CheckTx verdict depends on
+  // the transaction alone (app::InfoResult::check_tx_stateless): then nothing is ever due.
+  bool recheck = true;
 };
 
 // Who handed a transaction over: a client (an RPC connection, a load generator) or a peer.
@@ -188,7 +193,7 @@ class Mempool {
   std::map<Sender, std::map<uint64_t, const Entry*>> by_sender_;
   uint64_t bytes_ = 0;
   uint64_t next_seq_ = 0;
-  uint64_t generation_ = 0;      // commits seen
+  uint64_t generation_ = 0;      // commits seen (stays 0 without recheck)
   uint64_t recheck_cursor_ = 0;  // the recheck's next arrival seq in this generation
   HashCache committed_;
   HashCache rejected_;

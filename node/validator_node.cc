@@ -595,9 +595,15 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
   auto app = app::OpenApp(n.config.app, paths.app_data, options.version);
   if (!app.ok()) return app.status().With("opening the app " + n.config.app);
   n.app = std::move(app).value();
+  auto info = n.app->Info();
+  if (!info.ok()) return info.status().With("asking the app " + n.config.app + " for its info");
+  mempool::MempoolConfig pool_config = MempoolConfigOf(n.config);
+  pool_config.recheck = !info->check_tx_stateless;
+  spdlog::info("app {} {}: mempool recheck after commits {}", info->app_name, info->app_version,
+               pool_config.recheck ? "on" : "off (its CheckTx is stateless)");
   storage::Store* store_ptr = n.store.get();
   n.pool = std::make_unique<mempool::Mempool>(
-      MempoolConfigOf(n.config), *n.app,
+      pool_config, *n.app,
       [store_ptr](const Hash32& hash) { return store_ptr->GetTx(hash).has_value(); });
 
   NodeCoreConfig core_config;

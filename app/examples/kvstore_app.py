@@ -144,6 +144,7 @@ class KvStore:
         response.info.app_version = APP_VERSION
         response.info.last_height = self.last_height
         response.info.last_app_hash = self.last_app_hash
+        response.info.check_tx_stateless = True  # check_tx looks at the format alone
 
     def init_chain(self, request, response):
         if request.app_state:

@@ -107,10 +107,12 @@ class CodecRoundTrip : public ::testing::Test {
 };
 
 TEST_F(CodecRoundTrip, Info) {
-  app_.info = InfoResult{"scripted", "1.2.3", 42, Bytes(32, 0xAB)};
-  auto info = client_.Info();
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
-  EXPECT_EQ(*info, app_.info);
+  for (bool stateless : {false, true}) {
+    app_.info = InfoResult{"scripted", "1.2.3", 42, Bytes(32, 0xAB), stateless};
+    auto info = client_.Info();
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(*info, app_.info);
+  }
 }
 
 TEST_F(CodecRoundTrip, InitChain) {

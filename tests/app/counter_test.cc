@@ -106,6 +106,7 @@ TEST_F(CounterTest, RestartKeepsHeightAndCount) {
   auto info = counter_->Info();
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->app_name, "counter");
+  EXPECT_FALSE(info->check_tx_stateless);  // CheckTx compares the nonce with the count
   EXPECT_EQ(info->last_height, 1u);
   EXPECT_EQ(info->last_app_hash, CountHash(2));
   EXPECT_EQ(Check(2), kCodeOk);

@@ -115,6 +115,7 @@ TEST_F(KvStoreTest, RestartKeepsHeightHashAndState) {
   auto info = store_->Info();
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->app_name, "kvstore");
+  EXPECT_TRUE(info->check_tx_stateless);  // CheckTx looks at the format alone
   EXPECT_EQ(info->last_height, 2u);
   EXPECT_EQ(info->last_app_hash, hash);
   EXPECT_EQ(Text(QueryKey(*store_, "a").value), "1");

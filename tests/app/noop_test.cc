@@ -32,6 +32,7 @@ TEST(Noop, InfoReportsTheLastHeight) {
   EXPECT_EQ(before->app_name, "noop");
   EXPECT_EQ(before->last_height, 0u);
   EXPECT_TRUE(before->last_app_hash.empty());
+  EXPECT_TRUE(before->check_tx_stateless);  // it accepts every transaction
   RunBlock(noop, 1, {});
   RunBlock(noop, 2, {Tx("x")});
   EXPECT_EQ(noop.Info()->last_height, 2u);

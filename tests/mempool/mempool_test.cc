@@ -330,6 +330,23 @@ TEST_F(MempoolTest, RecheckRemovesWhatTheAppNowRefusesAndKeepsTheRest) {
   EXPECT_EQ(pool.Add(Tx("stale0"), kBob).outcome, AddOutcome::kRejectedBefore);
 }
 
+// For an app whose CheckTx looks at the transaction alone: commits make nothing due.
+TEST_F(MempoolTest, WithoutRecheckACommitLeavesTheRestCheckedAndNeverAsksTheApp) {
+  MempoolConfig c;
+  c.recheck = false;
+  Mempool pool(c, app_);
+  for (int i = 0; i < 10; ++i) pool.Add(Tx("keep" + std::to_string(i)), kAlice);
+  pool.Update({Sha256(Tx("keep0"))});
+  pool.Update({});
+  EXPECT_EQ(pool.stats().recheck_due, 0u);
+  EXPECT_EQ(pool.Recheck(100), 0u);
+  EXPECT_EQ(app_.rechecks, 0u);
+  EXPECT_EQ(pool.size(), 9u);
+  // Admission still asks it.
+  EXPECT_EQ(pool.Add(Tx("bad1"), kAlice).outcome, AddOutcome::kRejected);
+  EXPECT_EQ(app_.new_checks, 11u);
+}
+
 TEST_F(MempoolTest, RecheckWithTheAppDownKeepsEverythingAndDoesNotSpin) {
   MempoolConfig c;
   Mempool pool(c, app_);
