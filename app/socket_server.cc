@@ -13,6 +13,7 @@
 #include "app/codec.h"
 #include "app/limits.h"
 #include "app/text.h"
+#include "crypto/thread_name.h"
 
 namespace hotbft::app {
 namespace {
@@ -73,7 +74,10 @@ SocketServer::SocketServer(Application& app, Options options, SocketAddress addr
       wake_write_(std::move(wake_write)) {
   HOTBFT_ASSERT(listener_.valid());
   HOTBFT_ASSERT(wake_read_.valid());
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("app-server");
+    Run();
+  });
 }
 
 SocketServer::~SocketServer() {

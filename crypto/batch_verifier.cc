@@ -4,6 +4,8 @@
 #include <atomic>
 #include <latch>
 
+#include "crypto/thread_name.h"
+
 namespace hotbft {
 
 BatchVerifier::BatchVerifier(const Verifier& verifier, size_t threads)
@@ -11,7 +13,12 @@ BatchVerifier::BatchVerifier(const Verifier& verifier, size_t threads)
   HOTBFT_ASSERT(threads >= 1);
   HOTBFT_ASSERT(threads <= kThreadsMax);
   // The calling thread works too, so a pool of N threads has N - 1 workers.
-  for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 1; i < threads; ++i) {
+    workers_.emplace_back([this] {
+      SetThreadName("verify");
+      WorkerLoop();
+    });
+  }
 }
 
 BatchVerifier::~BatchVerifier() {

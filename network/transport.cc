@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "crypto/thread_name.h"
 #include "network/transport_impl.h"
 
 namespace hotbft::network {
@@ -153,7 +154,10 @@ Status Transport::Impl::Start(InboundHandler on_message) {
     for (ValidatorIndex p = 0; p < self_; ++p) Dial(p);
   });
   running_ = true;
-  thread_ = std::thread([this] { io_->run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("p2p");
+    io_->run();
+  });
   spdlog::info("network[{}]: listening on {}:{}", self_, config_.listen_host, listen_port_);
   return Status::Ok();
 }

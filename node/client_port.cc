@@ -12,6 +12,7 @@
 
 #include "app/text.h"
 #include "crypto/sha256.h"
+#include "crypto/thread_name.h"
 #include "network/frame.h"
 #include "node/executor.h"
 #include "node/rpc_io.h"
@@ -537,7 +538,10 @@ Status ClientPort::Impl::Start() {
   running_ = true;
   Accept();
   ArmSweep();
-  thread_ = std::thread([this] { io_->run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("rpc-client");
+    io_->run();
+  });
   spdlog::info("client port listening on {}:{}", address->host, port_);
   return Status::Ok();
 }

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "crypto/thread_name.h"
 #include "storage/write_plan.h"
 
 namespace hotbft::node {
@@ -81,9 +82,18 @@ class NodeCore::Workers {
         executed_height_(executed_height),
         target_height_(executed_height) {
     if (config_.threads) {
-      writer_ = std::thread([this] { WriterLoop(); });
-      exec_thread_ = std::thread([this] { ExecLoop(); });
-      server_ = std::thread([this] { ServerLoop(); });
+      writer_ = std::thread([this] {
+        SetThreadName("store-writer");
+        WriterLoop();
+      });
+      exec_thread_ = std::thread([this] {
+        SetThreadName("executor");
+        ExecLoop();
+      });
+      server_ = std::thread([this] {
+        SetThreadName("block-server");
+        ServerLoop();
+      });
     }
   }
 

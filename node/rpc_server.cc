@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "crypto/thread_name.h"
 #include "node/rpc_io.h"
 #include "node/rpc_methods.h"
 
@@ -375,7 +376,10 @@ Status RpcServer::Impl::Start() {
   port_ = acceptor_->local_endpoint().port();
   running_ = true;
   Accept();
-  thread_ = std::thread([this] { io_->run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("rpc-http");
+    io_->run();
+  });
   spdlog::info("rpc listening on {}:{}", address->host, port_);
   return Status::Ok();
 }

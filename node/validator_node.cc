@@ -20,6 +20,7 @@
 #include "crypto/key_file.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
+#include "crypto/thread_name.h"
 #include "network/fault_injection.h"
 #include "network/transport.h"
 #include "node/client_port.h"
@@ -709,10 +710,22 @@ Status ValidatorNode::Start() {
   Status started = n.transport->Start(std::move(handler));
   if (!started.ok()) return started.With("starting the p2p transport on " + n.config.p2p_listen);
   n.running = true;
-  n.consensus_thread = std::thread([&n] { n.consensus_io.run(); });
-  n.mempool_thread = std::thread([&n] { n.mempool_io.run(); });
-  n.query_thread = std::thread([&n] { n.query_io.run(); });
-  n.recheck_thread = std::thread([&n] { n.RecheckLoop(); });
+  n.consensus_thread = std::thread([&n] {
+    SetThreadName("consensus");
+    n.consensus_io.run();
+  });
+  n.mempool_thread = std::thread([&n] {
+    SetThreadName("mempool");
+    n.mempool_io.run();
+  });
+  n.query_thread = std::thread([&n] {
+    SetThreadName("query");
+    n.query_io.run();
+  });
+  n.recheck_thread = std::thread([&n] {
+    SetThreadName("recheck");
+    n.RecheckLoop();
+  });
   asio::post(n.consensus_io, [&n] {
     n.core->Start(NowMs());
     n.AfterInput();
