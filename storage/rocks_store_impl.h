@@ -26,9 +26,6 @@ inline constexpr Height kPruneHeightsPerBatchMax = 10'000;
 
 // RocksDB's own diagnostic logs (LOG, LOG.old.*) kept in the directory.
 inline constexpr size_t kInfoLogFilesMax = 8;
-// Hash buckets of the transaction family's memtable: about one per entry a 16 MiB memtable
-// holds (2 MiB of bucket pointers each).
-inline constexpr size_t kTxsMemtableBuckets = 1 << 18;
 
 class RocksStore final : public Store, private PlanReader {
  public:
