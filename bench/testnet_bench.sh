@@ -2,7 +2,8 @@
 # One load-generator run against a fresh local testnet, from nothing to a report:
 # generates N validator homes in a temporary directory, starts them, runs `hotbft bench`
 # with the arguments given, prints the CPU time each validator and the load generator used,
-# then stops the validators and removes the directory.
+# then stops the validators and removes the directory. First it prints how long one Schnorr
+# verification takes here (build/bin/crypto_bench), to compare runs on a shared machine.
 #
 #   bench/testnet_bench.sh [--validators N] [--app noop|kvstore] [--keep] [-- BENCH ARGS...]
 #
@@ -31,6 +32,14 @@ while (($#)); do
   esac
 done
 [ -x "$BIN" ] || { echo "testnet_bench: $BIN not found; build first (scripts/setup.sh)" >&2; exit 1; }
+
+# How fast this machine is right now (a shared VM's speed moves between runs): one Schnorr
+# verification, which the node does for every vote and proposal.
+GAUGE="$(dirname "$BIN")/crypto_bench"
+if [ -x "$GAUGE" ]; then
+  "$GAUGE" --benchmark_filter='BM_Verify/schnorr' --benchmark_min_time=0.2 2>/dev/null |
+    awk '/^BM_Verify/ { printf "machine: one Schnorr verification takes %.1f us\n", $2 / 1000 }' >&2
+fi
 
 DIR="$(mktemp -d /tmp/hotbft-bench.XXXXXX)"
 PIDS=()

@@ -192,11 +192,13 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     if (!result.tx_hashes.empty() && pool->size() > 0) NotifyTxsAvailable();
     metrics.committed_txs.Inc(result.tx_results.size());
     metrics.executed_height.Set(static_cast<int64_t>(result.height));
-    {
-      std::lock_guard lock(recheck_mutex);
-      recheck_due = true;
+    if (pool->config().recheck) {  // else nothing is ever due: no need to wake the thread
+      {
+        std::lock_guard lock(recheck_mutex);
+        recheck_due = true;
+      }
+      recheck_cv.notify_one();
     }
-    recheck_cv.notify_one();
     if (!block.payload->txs.empty()) {
       spdlog::debug("height {}: executed {} transactions, app hash {}", result.height,
                     result.tx_results.size(), ToHex(result.app_hash));
