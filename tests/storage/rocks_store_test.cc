@@ -147,6 +147,45 @@ class RocksStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// A leader that crashed after its proposal became durable: reopened, the store gives back
+// the proposal whole (its block found by id), and the safety rules built from it re-send it
+// as signed instead of signing again.
+TEST_F(RocksStoreTest, AReopenedLeaderReSendsItsStoredProposalWithItsPayload) {
+  SafetyRules rules(fx_.MakeValidatorSigner(0, 7), 0, kChainId, std::nullopt);
+  rules.InitializeFresh(0);
+  std::vector<Bytes> txs;
+  for (int i = 0; i < 200; ++i) {
+    const std::string tx = "key" + std::to_string(i) + "=value";
+    txs.emplace_back(tx.begin(), tx.end());
+  }
+  auto own = fx_.MakeBlock(chain_.qcs[4], 8, 0, txs);
+  auto signed_proposal = rules.SignProposal(own, std::nullopt);
+  ASSERT_TRUE(signed_proposal.ok());
+  ASSERT_TRUE(signed_proposal->fresh);
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    for (Height h = 1; h <= 4; ++h) batch.blocks.push_back(chain_.blocks[h]);
+    batch.blocks.push_back(own);
+    batch.safety = rules.data();
+    ASSERT_TRUE(store->Write(batch).ok());
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto state = store->Recover();
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_TRUE(state->safety.has_value());
+  ASSERT_TRUE(state->safety->last_proposal.has_value());
+  ExpectSameBlock(state->safety->last_proposal->block, own);
+  SafetyRules restarted(fx_.MakeValidatorSigner(0, 8), 0, kChainId, state->safety);
+  auto again = restarted.SignProposal(state->safety->last_proposal->block, std::nullopt);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->fresh) << "a re-send, not a new signature";
+  EXPECT_EQ(again->message.signature, signed_proposal->message.signature);
+  EXPECT_EQ(again->message.block->payload->txs.size(), 200u);
+}
+
 TEST_F(RocksStoreTest, ReopenKeepsEverything) {
   const WriteBatch batch = FullBatch();
   {
