@@ -183,7 +183,7 @@ Executor::Executor(storage::Store& store, app::Application& app, ExecutorConfig 
       config_(std::move(config)),
       executed_height_(store.ExecutedHeight()) {}
 
-Executor::BlockTxs Executor::SortTxs(const Block& block) const {
+Result<Executor::BlockTxs> Executor::SortTxs(const Block& block) const {
   HOTBFT_ASSERT(block.payload != nullptr);
   const std::vector<Bytes>& txs = block.payload->txs;
   HOTBFT_ASSERT(txs.size() <= kBlockTxsMax);
@@ -191,11 +191,17 @@ Executor::BlockTxs Executor::SortTxs(const Block& block) const {
   BlockTxs sorted;
   sorted.hashes.reserve(txs.size());
   sorted.duplicate.resize(txs.size());
+  for (const Bytes& tx : txs) sorted.hashes.push_back(Sha256(tx));
+  // The committed index, asked for the whole block at once.
+  auto records = store_.GetTxs(sorted.hashes);
+  if (!records.ok()) {
+    return records.status().With("looking up the transactions of height " + Num(height) +
+                                 " in the committed index");
+  }
   // Each hash seen in this block, and where it first took effect.
   std::unordered_map<Hash32, Origin, Hash32Hasher> seen;
   for (uint32_t i = 0; i < txs.size(); ++i) {
-    const Hash32 hash = Sha256(txs[i]);
-    sorted.hashes.push_back(hash);
+    const Hash32& hash = sorted.hashes[i];
     if (auto it = seen.find(hash); it != seen.end()) {
       sorted.duplicate[i] = DuplicateOf(it->second);
       continue;
@@ -203,7 +209,7 @@ Executor::BlockTxs Executor::SortTxs(const Block& block) const {
     // Index entries at this height or above are not earlier commits: they come from an
     // earlier attempt at this height, or from executing the chain before the app lost its
     // state. The index is a function of the committed chain, so they agree with it.
-    const std::optional<storage::TxRecord> record = store_.GetTx(hash);
+    const std::optional<storage::TxRecord>& record = (*records)[i];
     if (record && record->height < height) {
       const Origin origin{record->height, record->index};
       seen.emplace(hash, origin);
@@ -298,7 +304,9 @@ Status Executor::CompleteFromApp(Height height, const Bytes& app_hash) {
   HOTBFT_ASSERT(height == executed_height_ + 1);
   auto block = CommittedBlock(height);
   if (!block.ok()) return block.status();
-  const BlockTxs txs = SortTxs(**block);
+  auto sorted = SortTxs(**block);
+  if (!sorted.ok()) return sorted.status();
+  const BlockTxs& txs = *sorted;
   for (const uint32_t position : txs.to_app) {
     const std::optional<storage::TxRecord> record = store_.GetTx(txs.hashes[position]);
     if (!record || record->height != height || record->index != position) {
@@ -321,7 +329,9 @@ Status Executor::Replay(Height from, Height to) {
   for (Height h = from; h <= to; ++h) {
     auto block = CommittedBlock(h);
     if (!block.ok()) return block.status().With("replaying height " + Num(h));
-    auto app_hash = RunInApp(**block, SortTxs(**block), Mode::kReplay);
+    auto sorted = SortTxs(**block);
+    if (!sorted.ok()) return sorted.status().With("replaying height " + Num(h));
+    auto app_hash = RunInApp(**block, *sorted, Mode::kReplay);
     if (!app_hash.ok()) return app_hash.status().With("replaying");
     attempt_.reset();
     const std::optional<Bytes> stored = store_.AppHashAt(h);
@@ -342,7 +352,9 @@ Result<ExecutedBlock> Executor::Execute(const Block& block) {
   const Height height = block.header.height;
   HOTBFT_ASSERT(height == executed_height_ + 1);
   HOTBFT_ASSERT(store_.CommittedAt(height) == block.id);
-  const BlockTxs txs = SortTxs(block);
+  auto sorted = SortTxs(block);
+  if (!sorted.ok()) return sorted.status();
+  const BlockTxs& txs = *sorted;
   auto app_hash = RunInApp(block, txs, Mode::kExecute);
   if (!app_hash.ok()) return app_hash.status();
   HOTBFT_RETURN_IF_ERROR(WriteAppHash(height, *app_hash));

@@ -5,7 +5,9 @@
 // One height h, in this order:
 //   1. Duplicates are settled: a transaction whose SHA-256 the store's index holds at a
 //      lower height (committed earlier), or that appeared earlier in the block, gets
-//      kCodeDuplicate and never reaches the app.
+//      kCodeDuplicate and never reaches the app. The index is asked for the whole block at
+//      once (Store::GetTxs); a store that cannot answer fails the height (retried, or a
+//      halt on kCorruption), never lets a transaction through as new.
 //   2. FinalizeBlock with the rest, in block order; the results are merged back into
 //      block order.
 //   3. The results are written ahead (WriteBatch::finalized, synced): the transaction
@@ -139,7 +141,8 @@ class Executor {
     kReplay,   // an executed height the app lost: nothing is written
   };
 
-  BlockTxs SortTxs(const Block& block) const;
+  // Fails only if the store cannot answer (a read error, a record that does not decode).
+  Result<BlockTxs> SortTxs(const Block& block) const;
   Result<std::shared_ptr<const Block>> CommittedBlock(Height height) const;
   Status StartChain(const app::InfoResult& info);
   Status CheckAgainstStore(const app::InfoResult& info) const;

@@ -422,6 +422,27 @@ std::optional<TxRecord> RocksStore::GetTx(const Hash32& tx_hash) const {
   return std::move(record).value();
 }
 
+Result<std::vector<std::optional<TxRecord>>> RocksStore::GetTxs(
+    const std::vector<Hash32>& tx_hashes) const {
+  std::vector<std::string> keys;
+  keys.reserve(tx_hashes.size());
+  for (const Hash32& hash : tx_hashes) keys.push_back(IdKey(hash));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), Handle(layout::kTxsCf), keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<std::optional<TxRecord>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return Error(statuses[i], "reading", layout::kTxsCf);
+    auto record = DecodeTxRecord(ToView(values[i]), "transaction record in " + dir_);
+    if (!record.ok()) return record.status();
+    out[i] = std::move(record).value();
+  }
+  return out;
+}
+
 std::optional<Bytes> RocksStore::AppHashAt(Height height) const {
   auto bytes = Get(layout::kResultsCf, HeightKey(height));
   if (!bytes.ok() || !bytes->has_value()) return std::nullopt;

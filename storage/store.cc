@@ -2,6 +2,14 @@
 
 namespace hotbft::storage {
 
+Result<std::vector<std::optional<TxRecord>>> Store::GetTxs(
+    const std::vector<Hash32>& tx_hashes) const {
+  std::vector<std::optional<TxRecord>> out;
+  out.reserve(tx_hashes.size());
+  for (const Hash32& hash : tx_hashes) out.push_back(GetTx(hash));
+  return out;
+}
+
 bool WriteBatch::empty() const {
   return !safety && blocks.empty() && !high_qc && !high_tc && !root_qc && committed.empty() &&
          executed.empty() && !finalized;

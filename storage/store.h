@@ -132,6 +132,11 @@ class Store {
   // written ahead of its height's execution (WriteBatch::finalized): the transaction is
   // committed, and the result is final only once the height is executed.
   virtual std::optional<TxRecord> GetTx(const Hash32& tx_hash) const = 0;
+  // GetTx of each hash, in one call (the executor asks for a whole block's transactions).
+  // Unlike GetTx, fails on a read error or a record that does not decode (kCorruption),
+  // rather than reporting the transaction as not committed. This default asks GetTx.
+  virtual Result<std::vector<std::optional<TxRecord>>> GetTxs(
+      const std::vector<Hash32>& tx_hashes) const;
   virtual std::optional<Bytes> AppHashAt(Height height) const = 0;
   // The block result recorded for `height`; nullopt if none was, or it was empty.
   virtual std::optional<Bytes> BlockResultAt(Height height) const = 0;

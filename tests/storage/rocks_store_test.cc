@@ -147,6 +147,28 @@ class RocksStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// GetTx takes a damaged record for an unknown transaction; GetTxs, which the executor's
+// duplicate check uses, says the store is corrupt instead, so no duplicate slips through.
+TEST_F(RocksStoreTest, GetTxsFailsOnARecordThatDoesNotDecode) {
+  const WriteBatch batch = FullBatch();
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Write(batch).ok());
+  }
+  const Hash32 damaged = batch.executed[1].txs[1].first;
+  ChangeRaw([&](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), handles[1 + layout::kTxsCf], IdKey(damaged), "x")
+                    .ok());
+  });
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->GetTx(damaged).has_value());
+  auto records = store->GetTxs({batch.executed[1].txs[0].first, damaged});
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.status().code(), Status::Code::kCorruption);
+}
+
 // A leader that crashed after its proposal became durable: reopened, the store gives back
 // the proposal whole (its block found by id), and the safety rules built from it re-send it
 // as signed instead of signing again.

@@ -239,6 +239,17 @@ TYPED_TEST(StoreTest, ExecutionRecordsIndexTransactionsAndAppHashes) {
     EXPECT_EQ(this->store_->GetTx(hash), record);
   }
   EXPECT_FALSE(this->store_->GetTx(Sha256(TxBytes(3, 0))).has_value());
+  // All at once, in the order asked, the unknown ones empty.
+  std::vector<Hash32> asked{Sha256(TxBytes(3, 0)), batch.executed[1].txs[1].first,
+                            batch.executed[0].txs[0].first, Sha256(TxBytes(3, 1))};
+  auto records = this->store_->GetTxs(asked);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_EQ(records->size(), 4u);
+  EXPECT_FALSE((*records)[0].has_value());
+  EXPECT_EQ((*records)[1], batch.executed[1].txs[1].second);
+  EXPECT_EQ((*records)[2], batch.executed[0].txs[0].second);
+  EXPECT_FALSE((*records)[3].has_value());
+  EXPECT_TRUE(this->store_->GetTxs({})->empty());
 }
 
 // Results written before the app commits their height: indexed at once, executed only
