@@ -1,5 +1,7 @@
 // Micro benchmarks of the mempool: admission (hash, dedup, CheckTx, insertion), batching a
-// block payload out of a large pool, and rechecking a large pool after a commit.
+// block payload out of a large pool, rechecking a large pool after a commit, and the steady
+// state of a loaded validator (admissions and commits of whole blocks, the committed cache
+// full).
 //
 // Apps: `noop` (CheckTx accepts everything: the mempool's own cost) and `kvstore` (its
 // stateless format check, as on the testnet). Transactions are 100-byte kvstore
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -102,6 +105,50 @@ void BM_Reap(benchmark::State& state) {
   state.counters["txs_per_payload"] = static_cast<double>(reaped);
 }
 BENCHMARK(BM_Reap)->ArgName("pool")->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// A loaded validator's cycle: a pool of 20,000 transactions from 4 senders, the default
+// committed cache (200,000 hashes) full; each iteration admits one block's worth (350) and
+// commits the 350 oldest. Items are transactions (one admission and one removal each).
+void BM_AddAndCommit(benchmark::State& state) {
+  app::Noop noop;
+  constexpr uint64_t kPool = 20'000;
+  constexpr uint64_t kBlock = 350;
+  mempool::MempoolConfig config = BigPool();
+  config.recheck = false;  // a stateless app's pool, as with noop and kvstore
+  mempool::Mempool pool(config, noop);
+  std::deque<Hash32> pending;
+  uint64_t next = 0;
+  auto add = [&] {
+    auto r = pool.Add(MakeTx(next), mempool::Sender::Client(next % 4));
+    pending.push_back(r.hash);
+    ++next;
+  };
+  auto commit = [&] {
+    std::vector<Hash32> block(pending.begin(), pending.begin() + kBlock);
+    pending.erase(pending.begin(), pending.begin() + kBlock);
+    pool.Update(block);
+  };
+  // Fill the committed cache, then the pool.
+  while (next < config.committed_cache_max + kPool) {
+    add();
+    if (pending.size() == kPool + kBlock) commit();
+  }
+  std::vector<Bytes> txs;
+  for (auto _ : state) {
+    state.PauseTiming();
+    txs.clear();
+    for (uint64_t i = 0; i < kBlock; ++i) txs.push_back(MakeTx(next + i));
+    state.ResumeTiming();
+    for (uint64_t i = 0; i < kBlock; ++i) {
+      auto r = pool.Add(std::move(txs[i]), mempool::Sender::Client(next % 4));
+      pending.push_back(r.hash);
+      ++next;
+    }
+    commit();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+}
+BENCHMARK(BM_AddAndCommit);
 
 // After a commit of 10,000 transactions, the whole rest of a pool of 100,000 is rechecked.
 void BM_RecheckAfterCommit(benchmark::State& state) {

@@ -31,22 +31,13 @@ std::string_view AddOutcomeName(AddOutcome outcome) {
   return "unknown";
 }
 
-void Mempool::HashCache::Insert(const Hash32& h) {
-  if (max_ == 0 || !set_.insert(h).second) return;
-  order_.push_back(h);
-  if (order_.size() > max_) {
-    set_.erase(order_.front());
-    order_.pop_front();
-  }
-}
-
 Mempool::Mempool(MempoolConfig config, app::Application& app,
                  std::function<bool(const Hash32&)> is_committed)
     : config_(config),
       app_(app),
       is_committed_(std::move(is_committed)),
-      committed_(config.committed_cache_max),
-      rejected_(config.rejected_cache_max) {}
+      committed_(config.committed_cache_max, config.cache_key),
+      rejected_(config.rejected_cache_max, config.cache_key) {}
 
 std::optional<AddResult> Mempool::Known(const Hash32& hash) const {
   if (by_hash_.count(hash) != 0) {
@@ -145,10 +136,7 @@ AddResult Mempool::Add(Bytes tx, Sender from) {
       ++counters_.gossip_dropped;
     }
   }
-  const uint64_t seq = entry.seq;
-  const Entry* stored = &by_hash_.emplace(hash, std::move(entry)).first->second;
-  by_seq_.emplace(seq, stored);
-  by_sender_[from].emplace(seq, stored);
+  LinkLocked(by_hash_.emplace(hash, std::move(entry)).first->second);
   ++counters_.added[static_cast<size_t>(AddOutcome::kAdded)];
   return {AddOutcome::kAdded, hash, 0, {}};
 }
@@ -159,31 +147,25 @@ std::shared_ptr<Payload> Mempool::Reap(uint64_t bytes_max, uint32_t txs_max,
   std::lock_guard lock(mutex_);
   // Each sender's cursor into its own transactions; senders whose next one does not fit
   // drop out.
-  struct Cursor {
-    std::map<uint64_t, const Entry*>::const_iterator next;
-    std::map<uint64_t, const Entry*>::const_iterator end;
-  };
-  std::vector<Cursor> cursors;
+  std::vector<const Entry*> cursors;
   cursors.reserve(by_sender_.size());
-  for (const auto& [sender, entries] : by_sender_) {
-    cursors.push_back({entries.begin(), entries.end()});
-  }
+  for (const auto& [sender, list] : by_sender_) cursors.push_back(list.head);
   std::vector<const Entry*> chosen;
   uint64_t bytes = 0;
   while (!cursors.empty() && chosen.size() < txs_max) {
     for (size_t i = 0; i < cursors.size() && chosen.size() < txs_max;) {
-      Cursor& c = cursors[i];
+      const Entry*& next = cursors[i];
       bool took = false;
-      while (c.next != c.end) {
-        const Entry& e = *c.next->second;
+      while (next != nullptr) {
+        const Entry& e = *next;
         if (!exclude.empty() && exclude.count(e.hash) != 0) {
-          ++c.next;
+          next = e.sender_next;
           continue;
         }
         if (bytes + e.tx->size() <= bytes_max) {
           bytes += e.tx->size();
           chosen.push_back(&e);
-          ++c.next;
+          next = e.sender_next;
           took = true;
         }
         break;
@@ -203,13 +185,27 @@ std::shared_ptr<Payload> Mempool::Reap(uint64_t bytes_max, uint32_t txs_max,
   return payload;
 }
 
+void Mempool::LinkLocked(Entry& e) {
+  e.prev = order_.tail;
+  (order_.tail != nullptr ? order_.tail->next : order_.head) = &e;
+  order_.tail = &e;
+  List& mine = by_sender_[e.sender];
+  e.sender_prev = mine.tail;
+  (mine.tail != nullptr ? mine.tail->sender_next : mine.head) = &e;
+  mine.tail = &e;
+}
+
 void Mempool::RemoveLocked(std::unordered_map<Hash32, Entry, Hash32Hasher>::iterator it) {
-  const Entry& e = it->second;
+  Entry& e = it->second;
   bytes_ -= e.tx->size();
-  by_seq_.erase(e.seq);
+  if (recheck_next_ == &e) recheck_next_ = e.next;
+  (e.prev != nullptr ? e.prev->next : order_.head) = e.next;
+  (e.next != nullptr ? e.next->prev : order_.tail) = e.prev;
   auto s = by_sender_.find(e.sender);
-  s->second.erase(e.seq);
-  if (s->second.empty()) by_sender_.erase(s);
+  List& mine = s->second;
+  (e.sender_prev != nullptr ? e.sender_prev->sender_next : mine.head) = e.sender_next;
+  (e.sender_next != nullptr ? e.sender_next->sender_prev : mine.tail) = e.sender_prev;
+  if (mine.head == nullptr) by_sender_.erase(s);
   by_hash_.erase(it);
 }
 
@@ -224,7 +220,7 @@ void Mempool::Update(const std::vector<Hash32>& tx_hashes) {
   }
   // Without recheck every entry stays checked (its generation follows the pool's).
   if (config_.recheck) ++generation_;
-  recheck_cursor_ = 0;
+  recheck_next_ = order_.head;
   peer_invalid_.clear();
   penalised_.clear();
 }
@@ -242,11 +238,9 @@ size_t Mempool::Recheck(size_t max) {
     std::lock_guard lock(mutex_);
     // Resumes after the last transaction handed out in this generation (or at the first
     // one the app failed to answer).
-    for (auto it = by_seq_.lower_bound(recheck_cursor_); it != by_seq_.end(); ++it) {
-      if (due.size() >= max) break;
-      const Entry& e = *it->second;
-      recheck_cursor_ = it->first + 1;
-      if (e.checked < generation_) due.push_back({e.tx, e.hash, it->first, generation_});
+    for (; recheck_next_ != nullptr && due.size() < max; recheck_next_ = recheck_next_->next) {
+      const Entry& e = *recheck_next_;
+      if (e.checked < generation_) due.push_back({e.tx, e.hash, e.seq, generation_});
     }
   }
   size_t refused = 0;
@@ -262,7 +256,9 @@ size_t Mempool::Recheck(size_t max) {
     }
     if (!checked.ok()) {
       // The app did not answer: the transaction stays, due again at the next call.
-      if (d.generation == generation_) recheck_cursor_ = std::min(recheck_cursor_, d.seq);
+      if (d.generation == generation_ && (recheck_next_ == nullptr || d.seq < recheck_next_->seq)) {
+        recheck_next_ = &it->second;
+      }
       continue;
     }
     ++settled;

@@ -51,6 +51,7 @@
 
 #include "app/application.h"
 #include "consensus/types.h"
+#include "mempool/hash_cache.h"
 
 namespace hotbft::mempool {
 
@@ -64,6 +65,9 @@ struct MempoolConfig {
   size_t rejected_cache_max = 100'000;       // hashes of recently refused transactions
   uint32_t peer_invalid_max = 100;           // invalid transactions a peer may send per commit
   size_t gossip_queue_max = 100'000;         // transactions waiting to be forwarded
+  // The key of the caches' probe sequences (HashCache); 0: drawn at random. Tests set it to
+  // replay a layout.
+  uint64_t cache_key = 0;
   // Recheck the pool after commits. Off only for an app whose CheckTx verdict depends on
   // the transaction alone (app::InfoResult::check_tx_stateless): then nothing is ever due.
   bool recheck = true;
@@ -160,23 +164,21 @@ class Mempool {
     Sender sender;
     uint64_t seq = 0;      // arrival
     uint64_t checked = 0;  // the commit generation it was last checked in
+    // Links of the two arrival-ordered lists the entry is on: the pool's and its sender's.
+    // Entries live in by_hash_, whose nodes do not move, so neither list allocates.
+    Entry* prev = nullptr;
+    Entry* next = nullptr;
+    Entry* sender_prev = nullptr;
+    Entry* sender_next = nullptr;
   };
-  // A bounded set of hashes, the oldest forgotten first.
-  class HashCache {
-   public:
-    explicit HashCache(size_t max) : max_(max) {}
-    bool Contains(const Hash32& h) const { return set_.count(h) != 0; }
-    void Insert(const Hash32& h);
-
-   private:
-    size_t max_;
-    HashSet set_;
-    std::deque<Hash32> order_;
+  struct List {
+    Entry* head = nullptr;
+    Entry* tail = nullptr;
   };
-
   // Each REQUIRES: mutex_ held.
   std::optional<AddResult> Known(const Hash32& hash) const;
   void RemoveLocked(std::unordered_map<Hash32, Entry, Hash32Hasher>::iterator it);
+  void LinkLocked(Entry& e);
   void CountInvalidLocked(const Sender& from);
   std::string FullMessageLocked(uint64_t tx_bytes) const;
 
@@ -187,14 +189,14 @@ class Mempool {
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   std::unordered_map<Hash32, Entry, Hash32Hasher> by_hash_;
-  // Arrival order, overall and per sender. The entries live in by_hash_ (whose nodes do not
-  // move), so walking these needs no hash lookup.
-  std::map<uint64_t, const Entry*> by_seq_;
-  std::map<Sender, std::map<uint64_t, const Entry*>> by_sender_;
+  // Arrival order, overall and per sender, as lists through the entries.
+  List order_;
+  std::map<Sender, List> by_sender_;
   uint64_t bytes_ = 0;
   uint64_t next_seq_ = 0;
-  uint64_t generation_ = 0;      // commits seen (stays 0 without recheck)
-  uint64_t recheck_cursor_ = 0;  // the recheck's next arrival seq in this generation
+  uint64_t generation_ = 0;  // commits seen (stays 0 without recheck)
+  // The recheck's next entry to look at in this generation; null: none left.
+  const Entry* recheck_next_ = nullptr;
   HashCache committed_;
   HashCache rejected_;
   std::deque<GossipTx> gossip_;
