@@ -136,9 +136,10 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   mutable std::mutex status_mutex;
   NodeSnapshot snapshot;  // guarded by status_mutex, refreshed by the consensus thread
 
-  // Consensus thread: the height up to which the mempool has removed committed
-  // transactions, and the transaction hashes of blocks above it (TxHashesOf).
-  Height pool_height = 0;
+  // The height up to which the mempool has removed committed transactions (set by the
+  // mempool thread after each Update), and, consensus thread, the transaction hashes of
+  // blocks above it (TxHashesOf).
+  std::atomic<Height> pool_height{0};
   struct BlockTxHashes {
     Height height = 0;
     std::vector<Hash32> hashes;
@@ -167,10 +168,16 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
     // Leaves out the transactions of the blocks the new block extends that the mempool has
     // not removed yet: the uncommitted ones, and the committed ones not executed yet (the
     // mempool drops a block's transactions once it is executed).
+    // A height the mempool is still removing counts as not removed: its transactions are
+    // left out here, and the pool has them or will not.
+    const Height removed = pool_height.load();
+    for (auto it = tx_hashes.begin(); it != tx_hashes.end();) {
+      it = it->second.height <= removed ? tx_hashes.erase(it) : std::next(it);
+    }
     mempool::HashSet exclude;
     const BlockTree& tree = core->core().tree();
     for (auto block = tree.Get(tree.high_qc().vote_data.block_id);
-         block && block->header.height > pool_height; block = tree.Get(block->header.parent_id)) {
+         block && block->header.height > removed; block = tree.Get(block->header.parent_id)) {
       for (const Hash32& hash : TxHashesOf(*block)) exclude.insert(hash);
     }
     std::shared_ptr<const Payload> payload =
@@ -181,28 +188,29 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
       AfterInput();
     });
   }
+  // The mempool's removal of the block's transactions and the commit notifications run on
+  // the mempool thread, off the consensus thread, in that order (rpc_backend.h,
+  // CommitWaiters); admissions there see the removal done.
   void Executed(const Block& block, const ExecutedBlock& result) override {
-    pool->Update(result.tx_hashes);
-    pool_height = result.height;
-    for (auto it = tx_hashes.begin(); it != tx_hashes.end();) {
-      it = it->second.height <= pool_height ? tx_hashes.erase(it) : std::next(it);
-    }
-    // After the mempool's update (rpc_backend.h, CommitWaiters).
-    commit_waiters.OnExecuted(result);
-    if (!result.tx_hashes.empty() && pool->size() > 0) NotifyTxsAvailable();
     metrics.committed_txs.Inc(result.tx_results.size());
     metrics.executed_height.Set(static_cast<int64_t>(result.height));
-    if (pool->config().recheck) {  // else nothing is ever due: no need to wake the thread
-      {
-        std::lock_guard lock(recheck_mutex);
-        recheck_due = true;
-      }
-      recheck_cv.notify_one();
-    }
     if (!block.payload->txs.empty()) {
       spdlog::debug("height {}: executed {} transactions, app hash {}", result.height,
                     result.tx_results.size(), ToHex(result.app_hash));
     }
+    asio::post(mempool_io, [this, result] {
+      pool->Update(result.tx_hashes);
+      pool_height = result.height;
+      commit_waiters.OnExecuted(result);
+      if (!result.tx_hashes.empty() && pool->size() > 0) NotifyTxsAvailable();
+      if (pool->config().recheck) {  // else nothing is ever due: no need to wake the thread
+        {
+          std::lock_guard lock(recheck_mutex);
+          recheck_due = true;
+        }
+        recheck_cv.notify_one();
+      }
+    });
   }
   void NewEvidence(const Evidence& evidence) override {
     const EvidenceKey key = KeyOf(evidence);
@@ -605,9 +613,9 @@ Result<std::unique_ptr<ValidatorNode>> ValidatorNode::Open(const ValidatorNodeOp
   spdlog::info("app {} {}: mempool recheck after commits {}", info->app_name, info->app_version,
                pool_config.recheck ? "on" : "off (its CheckTx is stateless)");
   storage::Store* store_ptr = n.store.get();
-  n.pool = std::make_unique<mempool::Mempool>(
-      pool_config, *n.app,
-      [store_ptr](const Hash32& hash) { return store_ptr->GetTx(hash).has_value(); });
+  n.pool = std::make_unique<mempool::Mempool>(pool_config, *n.app, [store_ptr](const Hash32& hash) {
+    return store_ptr->GetTx(hash).has_value();
+  });
 
   NodeCoreConfig core_config;
   core_config.core = CoreConfigOf(n.config, n.genesis);
