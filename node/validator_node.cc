@@ -166,10 +166,8 @@ class ValidatorNode::Impl final : public NodeOutput, public RpcBackend {
   }
   void RequestPayload(const RequestPayloadAction& request) override {
     // Leaves out the transactions of the blocks the new block extends that the mempool has
-    // not removed yet: the uncommitted ones, and the committed ones not executed yet (the
-    // mempool drops a block's transactions once it is executed).
-    // A height the mempool is still removing counts as not removed: its transactions are
-    // left out here, and the pool has them or will not.
+    // not removed yet: the uncommitted ones, and the committed ones the mempool thread has
+    // not removed (Executed); a height it is removing now counts as not removed.
     const Height removed = pool_height.load();
     for (auto it = tx_hashes.begin(); it != tx_hashes.end();) {
       it = it->second.height <= removed ? tx_hashes.erase(it) : std::next(it);

@@ -261,8 +261,9 @@ Result<SafetyData> DecodeSafetyData(std::string_view bytes, const WireContext& c
     p.tc = std::move(tc).value();
   }
   if (stored.signature().size() != Signature::kSize) {
-    return Status::Corruption(where + ": signature of " + std::to_string(stored.signature().size()) +
-                              " bytes, not " + std::to_string(Signature::kSize));
+    return Status::Corruption(where + ": signature of " +
+                              std::to_string(stored.signature().size()) + " bytes, not " +
+                              std::to_string(Signature::kSize));
   }
   std::memcpy(p.signature.bytes.data(), stored.signature().data(), Signature::kSize);
   auto found = block(*id);

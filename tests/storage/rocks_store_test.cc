@@ -110,7 +110,8 @@ class RocksStoreTest : public ::testing::Test {
     ExpectSameSafety(state->safety, *batch.safety);
     ExpectSameBlock(state->root, chain_.blocks[2]);
     EXPECT_EQ(state->root_qc, chain_.qcs[2]);
-    EXPECT_EQ(Ids(state->blocks), With(IdsOf(chain_, 3, 4), batch.safety->last_proposal->block->id));
+    EXPECT_EQ(Ids(state->blocks),
+              With(IdsOf(chain_, 3, 4), batch.safety->last_proposal->block->id));
     EXPECT_EQ(state->high_qc, batch.high_qc);
     EXPECT_EQ(state->high_tc, batch.high_tc);
     EXPECT_EQ(store.CommittedHeight(), 2u);
@@ -158,8 +159,8 @@ TEST_F(RocksStoreTest, GetTxsFailsOnARecordThatDoesNotDecode) {
   }
   const Hash32 damaged = batch.executed[1].txs[1].first;
   ChangeRaw([&](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), handles[1 + layout::kTxsCf], IdKey(damaged), "x")
-                    .ok());
+    ASSERT_TRUE(
+        db.Put(rocksdb::WriteOptions(), handles[1 + layout::kTxsCf], IdKey(damaged), "x").ok());
   });
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);

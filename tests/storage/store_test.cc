@@ -141,7 +141,8 @@ TEST(SafetyDataEncoding, HoldsTheProposalsBlockIdNotItsPayload) {
   ASSERT_TRUE(rules.SignProposal(own, std::nullopt).ok());
   const std::string stored = EncodeSafetyData(rules.data());
   EXPECT_LT(stored.size(), 2'000u);  // the payload alone is 256,000 bytes
-  EXPECT_NE(stored.find(std::string(own->id.bytes.begin(), own->id.bytes.end())), std::string::npos);
+  EXPECT_NE(stored.find(std::string(own->id.bytes.begin(), own->id.bytes.end())),
+            std::string::npos);
 }
 
 TYPED_TEST(StoreTest, CommitIndexesHeightsAndMovesTheRoot) {
