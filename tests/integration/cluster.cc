@@ -1,12 +1,16 @@
 #include "tests/integration/cluster.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -54,25 +58,30 @@ uint32_t EphemeralLow() {
   return 32'768;
 }
 
-// A base port whose slots (10 ports each) are all bindable now. Candidates start at a place
-// derived from the pid and the clock, so that test processes run side by side (ctest -j)
-// start apart.
-Result<uint16_t> FindFreeBase(uint32_t slots) {
-  const uint32_t span = slots * kPortsPerSlot;
-  const uint32_t high = EphemeralLow();
-  HOTBFT_ASSERT(high > kPortLowest + span);
-  const uint32_t bases = (high - kPortLowest - span) / kPortsPerSlot;
-  HOTBFT_ASSERT(bases > 0);
-  const uint64_t start = static_cast<uint64_t>(getpid()) * 7919 + MonotonicMs();
-  for (uint32_t attempt = 0; attempt < kPortTries; ++attempt) {
-    const uint32_t base =
-        kPortLowest + static_cast<uint32_t>((start + attempt * 101) % bases) * kPortsPerSlot;
-    bool free = true;
-    for (uint32_t p = base; p < base + span && free; ++p) free = PortBindable(p);
-    if (free) return static_cast<uint16_t>(base);
+// Port slots are leased between test processes (ctest -j runs several clusters at once): slot
+// `base` is held by an exclusive flock on LEASE_DIR/slot-<base>.lock for the cluster's whole
+// life, so a port a cluster's node leaves unbound while it is stopped or killed is not taken by
+// another cluster. The kernel releases the lock when the process ends, however it ends.
+std::string LeaseDir() {
+  return ::testing::TempDir() + "hotbft-integration-ports";
+}
+
+// Locks the slots from `base` on; on success appends their descriptors to `locks`.
+bool LeaseSlots(uint32_t base, uint32_t slots, std::vector<int>* locks) {
+  std::vector<int> taken;
+  for (uint32_t s = 0; s < slots; ++s) {
+    const std::string path =
+        LeaseDir() + "/slot-" + std::to_string(base + s * kPortsPerSlot) + ".lock";
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (fd >= 0) close(fd);
+      for (int t : taken) close(t);
+      return false;
+    }
+    taken.push_back(fd);
   }
-  return Status::ResourceExhausted("no base port with " + std::to_string(span) + " free ports in " +
-                                   std::to_string(kPortTries) + " tries");
+  locks->insert(locks->end(), taken.begin(), taken.end());
+  return true;
 }
 
 Result<std::string> MakeTempDir() {
@@ -128,6 +137,36 @@ std::string DescribeViews(const std::vector<uint32_t>& nodes,
 
 }  // namespace
 
+// Candidates start at a place derived from the pid and the clock, so that test processes run
+// side by side start apart.
+Result<uint16_t> LeasePortBase(uint32_t slots, std::vector<int>* locks) {
+  const uint32_t span = slots * kPortsPerSlot;
+  const uint32_t high = EphemeralLow();
+  HOTBFT_ASSERT(high > kPortLowest + span);
+  const uint32_t bases = (high - kPortLowest - span) / kPortsPerSlot;
+  HOTBFT_ASSERT(bases > 0);
+  std::error_code error;
+  fs::create_directories(LeaseDir(), error);
+  if (error) return Status::IoError("creating " + LeaseDir() + ": " + error.message());
+  const uint64_t start = static_cast<uint64_t>(getpid()) * 7919 + MonotonicMs();
+  for (uint32_t attempt = 0; attempt < kPortTries; ++attempt) {
+    const uint32_t base =
+        kPortLowest + static_cast<uint32_t>((start + attempt * 101) % bases) * kPortsPerSlot;
+    std::vector<int> leased;
+    if (!LeaseSlots(base, slots, &leased)) continue;
+    bool free = true;
+    for (uint32_t p = base; p < base + span && free; ++p) free = PortBindable(p);
+    if (free) {
+      locks->insert(locks->end(), leased.begin(), leased.end());
+      return static_cast<uint16_t>(base);
+    }
+    for (int fd : leased) close(fd);
+  }
+  return Status::ResourceExhausted("no base port with " + std::to_string(span) +
+                                   " free, unleased ports in " + std::to_string(kPortTries) +
+                                   " tries (leases in " + LeaseDir() + ")");
+}
+
 uint64_t MonotonicMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
@@ -146,6 +185,7 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)), binary_
 Cluster::~Cluster() {
   clients_.clear();
   for (auto& p : processes_) p->Kill();
+  for (int fd : port_locks_) close(fd);  // after the kills: the ports are free again
   if (!dir_.empty() && getenv("HOTBFT_INTEGRATION_KEEP") == nullptr) {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
@@ -165,7 +205,7 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const ClusterOptions& options) 
 }
 
 Status Cluster::Generate() {
-  auto base = FindFreeBase(options_.validators + options_.spare_slots);
+  auto base = LeasePortBase(options_.validators + options_.spare_slots, &port_locks_);
   if (!base.ok()) return base.status();
   base_port_ = *base;
   const std::string output = dir_ + "/testnet";

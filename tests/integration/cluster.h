@@ -156,6 +156,8 @@ class Cluster {
   std::string binary_;
   std::string dir_;
   uint16_t base_port_ = 0;
+  // Descriptors holding the leases on this cluster's port slots (cluster.cc, LeaseSlots).
+  std::vector<int> port_locks_;
   std::vector<NodeInfo> nodes_;
   std::vector<std::unique_ptr<Process>> processes_;
   std::vector<std::unique_ptr<node::RpcClient>> clients_;
@@ -164,6 +166,11 @@ class Cluster {
 };
 
 // Milliseconds on a monotonic clock.
+// A base port whose `slots` port slots (10 ports each, as `hotbft testnet` lays them out) are
+// all bindable now and leased to this process until the descriptors appended to `locks` are
+// closed: no other caller, in this process or another, gets an overlapping span meanwhile.
+Result<uint16_t> LeasePortBase(uint32_t slots, std::vector<int>* locks);
+
 uint64_t MonotonicMs();
 
 // Parses "HOST:PORT" into its port; 0 if malformed.

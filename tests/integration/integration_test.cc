@@ -16,6 +16,8 @@
 //   AllKilledAndRestarted    every validator SIGKILLed at once while transactions are in
 //                            flight: restarted, all four hold every transaction a client was
 //                            told is committed, agree, and commit again
+//   PortLeasesDoNotOverlap   testnets created side by side get port spans apart, even in the
+//                            same millisecond and while none of their ports is bound yet
 //   DivergentAppIsCaught     the checks above shown firing: one validator runs another app
 //                            (noop); the agreement check fails at once on the app hashes, the
 //                            validator halts at the next block, the health check fails on it,
@@ -32,6 +34,7 @@
 // and the two frame tests, about 7 s each, are the longest); on a failure the message holds
 // the tail of every node's log.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -403,6 +406,33 @@ TEST_F(IntegrationTest, AllKilledAndRestarted) {
 
 // The harness's checks are trusted once seen failing on a real divergence: validator 3 runs
 // the noop app (app hash always zero) beside three kvstores.
+// Clusters of concurrent test processes once picked the same ports: a span was checked
+// bindable while another cluster's node was down (killed by its test) or not started yet.
+// Leases made in one millisecond start from one candidate, and nothing here binds a port, so
+// without the leases every span below would be the same.
+TEST(PortLeases, PortLeasesDoNotOverlap) {
+  constexpr uint32_t kLeases = 40;
+  std::vector<int> locks;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // [first port, last port + 1)
+  for (uint32_t i = 0; i < kLeases; ++i) {
+    const uint32_t slots = 1 + i % 5;
+    auto base = LeasePortBase(slots, &locks);
+    ASSERT_TRUE(base.ok()) << base.status().ToString();
+    const uint32_t first = *base;
+    const uint32_t end = first + slots * 10;
+    for (const auto& [f, e] : spans) {
+      EXPECT_TRUE(end <= f || e <= first) << "lease " << i << " [" << first << ", " << end
+                                          << ") overlaps [" << f << ", " << e << ")";
+    }
+    spans.emplace_back(first, end);
+  }
+  for (int fd : locks) close(fd);
+  // Released, the first span can be leased again (by the next test process, say).
+  std::vector<int> again;
+  EXPECT_TRUE(LeasePortBase(1, &again).ok());
+  for (int fd : again) close(fd);
+}
+
 TEST_F(IntegrationTest, DivergentAppIsCaught) {
   SEED_TRACE();
   auto cluster = CreateCluster();
