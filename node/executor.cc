@@ -509,6 +509,9 @@ Status Executor::WriteAppHash(Height height, const Bytes& app_hash) {
   storage::WriteBatch batch;
   // The app hash alone: the block result written ahead stays.
   batch.executed.push_back(storage::ExecutionRecord{height, app_hash, {}, {}});
+  // Not synced: a crash that loses it is the crash between Commit and this write, which
+  // Recover completes from the app's Info; the next synced write makes it durable.
+  batch.sync = false;
   const Status status = store_.Write(batch);
   if (!status.ok()) return status.With("writing the app hash of height " + Num(height));
   return Status::Ok();

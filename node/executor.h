@@ -26,7 +26,9 @@
 //                 app hash from Info, without executing it again.
 //   after 5:      both at h.
 // So no height takes effect twice in the app and no result is lost. The price is a
-// second synced store write per height.
+// second store write per height; it is not synced (WriteBatch::sync): a crash of the
+// machine that loses it leaves the store as a crash between 4 and 5 does, and the next
+// synced write, the results of h + 1 or any write of consensus, makes it durable.
 //
 // A failure without a crash (the app answers an error or not at all, a store write
 // fails): h is not executed, and Execute may be called again with the same block. The

@@ -3,8 +3,9 @@
 // like one write-ahead log. Only synced batches are visible to the getters and to
 // Recover, and Crash() loses exactly the batches not yet synced.
 //
-// Write() is the real store's contract: queue, then sync everything queued. The simulator
-// drives the steps itself with WriteUnsynced(), SyncOldest() and Crash().
+// Write() is the real store's contract: queue, then sync everything queued; a batch marked
+// unsynced (WriteBatch::sync false) is synced all the same, which the contract allows. The
+// simulator drives the steps itself with WriteUnsynced(), SyncOldest() and Crash().
 //
 // Thread-safe: every call takes one mutex.
 #pragma once

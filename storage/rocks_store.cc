@@ -3,6 +3,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
 
@@ -111,6 +112,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
     // list shallow and in cache, which the executor's writes feel (a profile put half of
     // a loaded validator's write time in skip list inserts with the default 64 MiB).
     options.write_buffer_size = 16 << 20;
+    // A block's hashes are inserted in key order (rocks_write.cc), and a hint lets each
+    // insert start from where the previous one ended instead of searching from the top: an
+    // empty prefix puts every key under one hint. storage_bench BM_ExecutedHeight: 750 to
+    // 900 us of CPU a height of 256 transactions without it, 560 to 720 us with it.
+    options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   }
   return options;
 }

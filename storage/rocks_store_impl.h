@@ -65,6 +65,7 @@ class RocksStore final : public Store, private PlanReader {
   struct PendingWrite {
     rocksdb::WriteBatch batch;
     size_t ops = 0;
+    bool sync = true;  // and RocksStoreOptions::sync
     Status status;
   };
 

@@ -47,6 +47,7 @@ Result<RecoveryState> RecoverForCore(const Store& store, const CoreConfig& confi
 void Append(WriteBatch& into, WriteBatch next) {
   HOTBFT_ASSERT(into.executed.empty() && !into.finalized);
   HOTBFT_ASSERT(next.executed.empty() && !next.finalized);
+  HOTBFT_ASSERT(into.sync && next.sync);
   if (next.safety) into.safety = std::move(next.safety);
   for (auto& block : next.blocks) into.blocks.push_back(std::move(block));
   if (next.high_qc) into.high_qc = std::move(next.high_qc);

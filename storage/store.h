@@ -84,6 +84,15 @@ struct WriteBatch {
   // the committed height. Written again for the same height, its records and block result
   // replace the earlier ones (an empty block result erases a stored one).
   std::optional<ExecutionRecord> finalized;
+  // Whether Write waits for the disk. False only for a batch of nothing but `executed`
+  // records that carry an app hash alone (no transactions, no block result): the
+  // executor's completion of a height whose results were written ahead, synced (a crash
+  // that loses it is recovered from the app's Info: node/executor.h). Such a batch is
+  // visible when Write returns, may be lost by a crash of the machine (not of the process)
+  // until a later synced Write returns, and is never lost while a later write survives: a
+  // synced write makes everything written before it durable. Write refuses any other
+  // batch unsynced.
+  bool sync = true;
 
   bool empty() const;
 };

@@ -1,5 +1,6 @@
 #include "storage/write_plan.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -87,6 +88,21 @@ Status CheckRecordBounds(const ExecutionRecord& record) {
   return Status::Ok();
 }
 
+// An unsynced batch carries app hashes alone (WriteBatch::sync): nothing consensus must
+// find after a crash, no result a client was told of.
+Status CheckUnsynced(const WriteBatch& batch) {
+  if (batch.sync) return Status::Ok();
+  const bool only_app_hashes =
+      !batch.safety && batch.blocks.empty() && !batch.high_qc && !batch.high_tc && !batch.root_qc &&
+      batch.committed.empty() && !batch.finalized &&
+      std::all_of(batch.executed.begin(), batch.executed.end(),
+                  [](const ExecutionRecord& r) { return r.txs.empty() && r.block_result.empty(); });
+  if (only_app_hashes) return Status::Ok();
+  return Status::InvalidArgument(
+      "an unsynced batch may carry only execution records with an app hash alone; this one "
+      "carries more (safety data, blocks, certificates, commits and results are synced)");
+}
+
 Status CheckBounds(const WriteBatch& batch) {
   HOTBFT_RETURN_IF_ERROR(CheckCount(batch.blocks.size(), kBatchBlocksMax, "blocks"));
   HOTBFT_RETURN_IF_ERROR(
@@ -97,7 +113,7 @@ Status CheckBounds(const WriteBatch& batch) {
     HOTBFT_RETURN_IF_ERROR(CheckRecordBounds(record));
   }
   if (batch.finalized) HOTBFT_RETURN_IF_ERROR(CheckRecordBounds(*batch.finalized));
-  return Status::Ok();
+  return CheckUnsynced(batch);
 }
 
 Result<std::shared_ptr<const Block>> FindBlock(const Hash32& id, const BlockMap& in_batch,

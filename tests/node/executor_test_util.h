@@ -234,14 +234,18 @@ class TestStore final : public storage::Store {
  public:
   explicit TestStore(storage::Store* inner) : inner_(inner) {}
 
-  size_t fail_results_writes = 0;   // batches with results written ahead (`finalized`)
-  size_t fail_app_hash_writes = 0;  // batches with execution records
-  size_t writes = 0;                // batches that reached the inner store
+  size_t fail_results_writes = 0;      // batches with results written ahead (`finalized`)
+  size_t fail_app_hash_writes = 0;     // batches with execution records
+  size_t writes = 0;                   // batches that reached the inner store
+  size_t unsynced_writes = 0;          // of which WriteBatch::sync was false
+  size_t unsynced_results_writes = 0;  // of which carried `finalized` and were not synced
 
   Status Write(const storage::WriteBatch& batch) override {
     if (batch.finalized && Take(fail_results_writes)) return Status::IoError("disk full");
     if (!batch.executed.empty() && Take(fail_app_hash_writes)) return Status::IoError("disk full");
     ++writes;
+    if (!batch.sync) ++unsynced_writes;
+    if (!batch.sync && batch.finalized) ++unsynced_results_writes;
     return inner_->Write(batch);
   }
   Result<RecoveryState> Recover() const override { return inner_->Recover(); }

@@ -73,6 +73,49 @@ class TornWalFileSystem : public rocksdb::FileSystemWrapper {
   std::atomic<bool> armed_{false};
 };
 
+// Counts the syncs of write-ahead logs.
+class SyncCountingFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  SyncCountingFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::atomic<int>& syncs)
+      : FSWritableFileOwnerWrapper(std::move(file)), syncs_(syncs) {}
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    ++syncs_;
+    return target()->Sync(options, dbg);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    ++syncs_;
+    return target()->Fsync(options, dbg);
+  }
+  rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override {
+    ++syncs_;
+    return target()->RangeSync(offset, nbytes, options, dbg);
+  }
+
+ private:
+  std::atomic<int>& syncs_;
+};
+
+class SyncCountingFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  SyncCountingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "SyncCountingFileSystem"; }
+  int syncs() const { return syncs_.load(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    const bool wal = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
+    if (s.ok() && wal) *file = std::make_unique<SyncCountingFile>(std::move(*file), syncs_);
+    return s;
+  }
+
+ private:
+  std::atomic<int> syncs_{0};
+};
+
 class RocksStoreTest : public ::testing::Test {
  protected:
   RocksStoreTest() : fx_(kValidators), chain_(MakeChain(fx_, 6)) {}
@@ -401,6 +444,44 @@ TEST_F(RocksStoreTest, TornWriteLeavesNothingOfTheBatch) {
   EXPECT_EQ(store->GetBlock(chain_.blocks[3]->id), nullptr);
   EXPECT_FALSE(store->AppHashAt(1).has_value());
   EXPECT_FALSE(store->BlockResultAt(1).has_value());
+}
+
+// An app hash written unsynced does not wait for the disk; the next synced write makes it
+// durable with everything before it (one log), and it is there after a reopen.
+TEST_F(RocksStoreTest, UnsyncedAppHashSkipsTheSyncAndSurvivesTheNextSyncedWrite) {
+  auto fs = std::make_shared<SyncCountingFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  {
+    RocksStoreOptions options;
+    options.env = env.get();
+    auto store = Open(kChainId, nullptr, options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteBatch commit = CommitBatch(chain_, 0, 3);
+    for (Height h = 1; h <= 3; ++h) commit.blocks.push_back(chain_.blocks[h]);
+    commit.finalized = Ahead(chain_, 1);
+    int syncs = fs->syncs();
+    ASSERT_TRUE((*store)->Write(commit).ok());
+    EXPECT_GT(fs->syncs(), syncs);
+
+    WriteBatch complete;
+    complete.executed = {Completion(1)};
+    complete.sync = false;
+    syncs = fs->syncs();
+    ASSERT_TRUE((*store)->Write(complete).ok());
+    EXPECT_EQ(fs->syncs(), syncs);
+    EXPECT_EQ((*store)->ExecutedHeight(), 1u);
+    EXPECT_EQ((*store)->AppHashAt(1), AppHash(1));
+
+    WriteBatch next;
+    next.finalized = Ahead(chain_, 2);
+    ASSERT_TRUE((*store)->Write(next).ok());
+    EXPECT_GT(fs->syncs(), syncs);
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->ExecutedHeight(), 1u);
+  EXPECT_EQ(store->AppHashAt(1), AppHash(1));
+  EXPECT_EQ(store->GetTx(Sha256(TxBytes(2, 0))), (TxRecord{2, 0, {0x0a, 0}}));
 }
 
 TEST_F(RocksStoreTest, UnsyncedOptionStillWrites) {

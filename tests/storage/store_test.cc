@@ -447,6 +447,43 @@ TYPED_TEST(StoreTest, PruneKeepsTheTipAndTheTransactionIndex) {
   EXPECT_EQ(this->store_->CommittedHeight(), 6u);
 }
 
+// Only app hashes may go unsynced (WriteBatch::sync): anything else so marked is refused
+// whole, and an accepted one is seen at once.
+TYPED_TEST(StoreTest, UnsyncedBatchesCarryAppHashesOnly) {
+  this->StoreAndCommit(4, 3);
+  WriteBatch ahead;
+  ahead.finalized = Execution(this->chain_, 1);
+  ahead.finalized->app_hash.clear();
+  WriteBatch unsynced_results = ahead;
+  unsynced_results.sync = false;
+  WriteBatch unsynced_safety;
+  unsynced_safety.safety = SafetyData{};
+  unsynced_safety.sync = false;
+  WriteBatch unsynced_record;  // an executed record with transactions
+  unsynced_record.executed = {Execution(this->chain_, 1)};
+  unsynced_record.sync = false;
+  WriteBatch unsynced_block;
+  unsynced_block.blocks.push_back(this->chain_.blocks[5]);
+  unsynced_block.sync = false;
+  for (const WriteBatch* refused :
+       {&unsynced_results, &unsynced_safety, &unsynced_record, &unsynced_block}) {
+    const Status status = this->store_->Write(*refused);
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << status.ToString();
+    EXPECT_NE(status.message().find("unsynced batch"), std::string::npos) << status.ToString();
+  }
+  EXPECT_EQ(this->store_->GetBlock(this->chain_.blocks[5]->id), nullptr);
+  EXPECT_FALSE(this->MustRecover().safety.has_value());
+  EXPECT_FALSE(this->store_->GetTx(ahead.finalized->txs[0].first).has_value());
+
+  ASSERT_TRUE(this->store_->Write(ahead).ok());
+  WriteBatch complete;
+  complete.executed = {Completion(1)};
+  complete.sync = false;
+  ASSERT_TRUE(this->store_->Write(complete).ok());
+  EXPECT_EQ(this->store_->ExecutedHeight(), 1u);
+  EXPECT_EQ(this->store_->AppHashAt(1), AppHash(1));
+}
+
 TYPED_TEST(StoreTest, RejectsInconsistentBatchesAndWritesNothing) {
   this->StoreBlocks(4);
   WriteBatch skips = CommitBatch(this->chain_, 1, 2);  // height 1 was never committed
