@@ -17,6 +17,9 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3 curl procps
+  # The node binary's allocator (node/CMakeLists.txt): per-thread caches instead of glibc's
+  # arenas, for a validator that allocates and frees each transaction on several threads.
+  libjemalloc-dev
   # The protobuf runtime for the Python example app (app/examples/kvstore_app.py) and the
   # tests that run it against the socket transport.
   python3-protobuf
