@@ -52,21 +52,35 @@ class TornWalFile : public rocksdb::FSWritableFileOwnerWrapper {
   bool torn_ = false;
 };
 
-class TornWalFileSystem : public rocksdb::FileSystemWrapper {
+// Hands every write-ahead log the database opens (NNNNNN.log; RocksDB's info log is LOG) to
+// Wrap, for a test to intercept what is written to it.
+class WalWrappingFileSystem : public rocksdb::FileSystemWrapper {
  public:
-  TornWalFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-
-  const char* Name() const override { return "TornWalFileSystem"; }
-  void Arm() { armed_.store(true); }
+  WalWrappingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
 
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* file,
                                     rocksdb::IODebugContext* dbg) override {
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    // Write-ahead logs are NNNNNN.log; RocksDB's info log is LOG.
     const bool wal = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
-    if (s.ok() && wal) *file = std::make_unique<TornWalFile>(std::move(*file), armed_);
+    if (s.ok() && wal) *file = Wrap(std::move(*file));
     return s;
+  }
+
+ protected:
+  virtual std::unique_ptr<rocksdb::FSWritableFile> Wrap(
+      std::unique_ptr<rocksdb::FSWritableFile> file) = 0;
+};
+
+class TornWalFileSystem : public WalWrappingFileSystem {
+ public:
+  const char* Name() const override { return "TornWalFileSystem"; }
+  void Arm() { armed_.store(true); }
+
+ protected:
+  std::unique_ptr<rocksdb::FSWritableFile> Wrap(
+      std::unique_ptr<rocksdb::FSWritableFile> file) override {
+    return std::make_unique<TornWalFile>(std::move(file), armed_);
   }
 
  private:
@@ -97,19 +111,15 @@ class SyncCountingFile : public rocksdb::FSWritableFileOwnerWrapper {
   std::atomic<int>& syncs_;
 };
 
-class SyncCountingFileSystem : public rocksdb::FileSystemWrapper {
+class SyncCountingFileSystem : public WalWrappingFileSystem {
  public:
-  SyncCountingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
   const char* Name() const override { return "SyncCountingFileSystem"; }
   int syncs() const { return syncs_.load(); }
 
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
-                                    rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    const bool wal = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
-    if (s.ok() && wal) *file = std::make_unique<SyncCountingFile>(std::move(*file), syncs_);
-    return s;
+ protected:
+  std::unique_ptr<rocksdb::FSWritableFile> Wrap(
+      std::unique_ptr<rocksdb::FSWritableFile> file) override {
+    return std::make_unique<SyncCountingFile>(std::move(file), syncs_);
   }
 
  private:
