@@ -110,8 +110,8 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Applies `batch` atomically; it is durable when this returns OK. An empty batch is a
-  // no-op. Fails, writing nothing, when the batch contradicts itself or the stored state
+  // Applies `batch` atomically; it is durable when this returns OK (an unsynced batch,
+  // WriteBatch::sync, once a later synced one returns). An empty batch is a no-op. Fails, writing nothing, when the batch contradicts itself or the stored state
   // (a commit that does not extend the committed tip, a committed block that is not
   // known, an execution record out of order, a part over its bound); the message names
   // the values.
