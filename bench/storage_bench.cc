@@ -27,28 +27,11 @@ namespace {
 
 constexpr int64_t kHeights = 4'000;
 
-struct Chain {
-  std::vector<std::shared_ptr<const Block>> blocks;  // blocks[0]: genesis
-  std::vector<QC> qcs;                               // qcs[h] certifies blocks[h]
-};
-
-// A linear chain of `length` empty blocks on the fixture's genesis.
-Chain MakeChain(testing::Fixture& fx, Height length) {
-  Chain chain;
-  chain.blocks.push_back(fx.genesis());
-  chain.qcs.push_back(fx.genesis_qc());
-  for (Height h = 1; h <= length; ++h) {
-    auto block = fx.MakeBlock(chain.qcs.back(), h, static_cast<uint32_t>(h % 4));
-    chain.qcs.push_back(fx.MakeQC(*block));
-    chain.blocks.push_back(std::move(block));
-  }
-  return chain;
-}
-
 void BM_ExecutedHeight(benchmark::State& state) {
   const auto txs = static_cast<uint32_t>(state.range(0));
   testing::Fixture fx(4);
-  const Chain chain = MakeChain(fx, kHeights);
+  const testing::LinearChain chain =
+      testing::MakeLinearChain(fx, kHeights, [](Height) { return std::vector<Bytes>{}; });
   std::string dir = std::filesystem::temp_directory_path() / "hotbft-storage-bench-XXXXXX";
   HOTBFT_ASSERT(mkdtemp(dir.data()) != nullptr);
   storage::RocksStoreOptions options;

@@ -111,10 +111,10 @@ class Store {
   virtual ~Store() = default;
 
   // Applies `batch` atomically; it is durable when this returns OK (an unsynced batch,
-  // WriteBatch::sync, once a later synced one returns). An empty batch is a no-op. Fails, writing nothing, when the batch contradicts itself or the stored state
-  // (a commit that does not extend the committed tip, a committed block that is not
-  // known, an execution record out of order, a part over its bound); the message names
-  // the values.
+  // WriteBatch::sync: once a later synced one returns). An empty batch is a no-op. Fails,
+  // writing nothing, when the batch contradicts itself or the stored state (a commit that
+  // does not extend the committed tip, a committed block that is not known, an execution
+  // record out of order, a part over its bound); the message names the values.
   //
   // Blocks at or below the new committed height that the batch does not commit are not
   // kept (they can never commit), and stored uncommitted blocks at or below it are

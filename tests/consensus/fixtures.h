@@ -2,6 +2,7 @@
 // blocks, votes and certificates that are valid unless a test breaks them on purpose.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -121,5 +122,26 @@ class Fixture {
   std::shared_ptr<const Block> genesis_;
   QC genesis_qc_;
 };
+
+// A linear chain on the genesis block: block h has round h, proposer h % n and the
+// transactions txs(h), and qcs[h] certifies it (blocks[0] and qcs[0]: the genesis).
+struct LinearChain {
+  std::vector<std::shared_ptr<const Block>> blocks;
+  std::vector<QC> qcs;
+};
+
+inline LinearChain MakeLinearChain(Fixture& fx, Height length,
+                                   const std::function<std::vector<Bytes>(Height)>& txs) {
+  LinearChain chain;
+  chain.blocks.push_back(fx.genesis());
+  chain.qcs.push_back(fx.genesis_qc());
+  for (Height h = 1; h <= length; ++h) {
+    auto block = fx.MakeBlock(chain.qcs.back(), h,
+                              static_cast<uint32_t>(h % fx.validators().size()), txs(h));
+    chain.qcs.push_back(fx.MakeQC(*block));
+    chain.blocks.push_back(std::move(block));
+  }
+  return chain;
+}
 
 }  // namespace hotbft::testing

@@ -38,22 +38,12 @@ inline Bytes TxBytes(uint64_t height, uint32_t index) {
 
 // A linear chain on the genesis block: block h has round h, two transactions, and the QC
 // qcs[h] certifies it (qcs[0] is the genesis QC).
-struct Chain {
-  std::vector<std::shared_ptr<const Block>> blocks;
-  std::vector<QC> qcs;
-};
+using Chain = ::hotbft::testing::LinearChain;
 
 inline Chain MakeChain(Fixture& fx, Height length) {
-  Chain chain;
-  chain.blocks.push_back(fx.genesis());
-  chain.qcs.push_back(fx.genesis_qc());
-  for (Height h = 1; h <= length; ++h) {
-    auto block = fx.MakeBlock(chain.qcs.back(), h, static_cast<uint32_t>(h % kValidators),
-                              {TxBytes(h, 0), TxBytes(h, 1)});
-    chain.qcs.push_back(fx.MakeQC(*block));
-    chain.blocks.push_back(std::move(block));
-  }
-  return chain;
+  return ::hotbft::testing::MakeLinearChain(fx, length, [](Height h) {
+    return std::vector<Bytes>{TxBytes(h, 0), TxBytes(h, 1)};
+  });
 }
 
 // Commits heights (from, to] of `chain`, whose blocks are stored already.
